@@ -1,0 +1,470 @@
+/*
+ * chan.c - channels: a lock-free MPMC ring for buffered channels, direct handoff for
+ * unbuffered ones, and the wait queues both park on. Design: docs/DESIGN.md "Channels".
+ *
+ * Buffered ring (Vyukov-style, one sequence stamp per cell). Positions are free-running:
+ * pos = lap + index, where a lap is one_lap = next_pow2(cap + 1) positions, so no division is
+ * ever needed and cap need not be a power of two. A cell with index i:
+ *     stamp == pos          free for the producer at pos
+ *     stamp == pos + 1      holds the value written at pos, for the consumer at pos
+ *     stamp := pos + one_lap  when the consumer at pos has read it (free for the next lap)
+ * A producer claims a position with one CAS on tail, writes, and publishes with a release
+ * store of the stamp; a consumer claims with a CAS on head, reads, and frees the cell the
+ * same way. The fast path takes no lock and makes no syscall.
+ *
+ * Flag bits beside the positions:
+ *     tail: CLOSED   set once by close (under the lock); a send's CAS on tail then fails,
+ *                    so close linearises after every send that succeeded;
+ *           WAITERS  receivers are queued on recvq (set/cleared under the lock);
+ *     head: WAITERS  senders are queued on sendq.
+ *
+ * No lost wakeup (buffered). A receiver that finds the ring empty takes the lock, queues
+ * itself, sets tail.WAITERS with an atomic OR, and tries the ring once more before parking.
+ * A producer's CAS on tail is ordered with that OR in tail's modification order: if the CAS
+ * comes first, the OR returns the advanced tail and the re-try sees the value (spinning for
+ * the stamp if the producer is still writing); if the OR comes first, the CAS saw WAITERS
+ * (the CAS compares the whole word) and the producer wakes a receiver. Senders blocked on a
+ * full ring mirror this with head.WAITERS and the consumer's CAS on head. The fast path thus
+ * needs no extra fence: the CAS it does anyway is the synchronising access.
+ *
+ * Unbuffered channels (and select) use the lock: a sender that finds a queued receiver
+ * claims it (waitq.c), copies the value straight into the receiver's elem and wakes it; a
+ * receiver that finds a queued sender copies out of the sender's elem, then wakes it, so a
+ * send returns only once a receiver has the value. Otherwise the caller queues itself and
+ * parks. Close wakes every waiter with SEL_RETRY; each re-tries and sees the channel closed.
+ *
+ * Invariants:
+ *  1. recvq/sendq, closed and the WAITERS/CLOSED bits change only under c->lock.
+ *  2. A queued record's owner is parked, or about to park, until a claimer wakes it.
+ *  3. For unbuffered channels the queues never hold a claimable sender and a claimable
+ *     receiver at once (whoever arrives second pairs with the first).
+ * Lock order: several channel locks are taken only by select, in address order; no other
+ * lock is taken while one is held, and nothing parks or wakes while holding one.
+ *
+ * Rejected: a lock around the whole buffered channel (Go's hchan.lock): one contended line
+ * per operation; waking a receiver by handing it the value (Go does, for unbuffered and empty
+ * buffered): with a lock-free ring, FIFO order would need the lock back.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "io/io.h"
+#include "sched/sched.h"
+
+#define CLOSED (1ULL << 63)
+#define WAITERS (1ULL << 62)
+#define POS_MASK (WAITERS - 1)
+
+struct cell {
+    uint64_t stamp;
+    unsigned char data[];
+};
+
+struct rill_chan {
+    /* immutable after make */
+    size_t esize, cap, one_lap, stride;
+    unsigned char *cells;
+    struct rilli_timer *timer; /* rill_after / rill_tick: stopped by rill_chan_free */
+    /* producers */
+    uint64_t tail rill_cacheline_aligned;
+    /* consumers */
+    uint64_t head rill_cacheline_aligned;
+    /* slow path; c->lock */
+    rilli_lock lock rill_cacheline_aligned;
+    int closed;
+    struct rilli_waitq recvq, sendq;
+};
+
+static inline struct cell *cell_at(struct rill_chan *c, uint64_t pos)
+{
+    return (struct cell *)(c->cells + (pos & (c->one_lap - 1)) * c->stride);
+}
+
+static inline uint64_t pos_next(struct rill_chan *c, uint64_t pos)
+{
+    uint64_t idx = pos & (c->one_lap - 1);
+    return (idx + 1 < c->cap ? pos + 1 : (pos & ~(c->one_lap - 1)) + c->one_lap) & POS_MASK;
+}
+
+static void backoff(unsigned *spins)
+{
+    if ((*spins)++ < 128)
+        rill_cpu_relax();
+    else
+        sched_yield(); /* the other side was preempted between its CAS and its stamp */
+}
+
+/* Push: 0 done, 1 done and receivers wait (caller wakes one), -EAGAIN full, -EPIPE closed. */
+static int ring_push(struct rill_chan *c, const void *elem)
+{
+    unsigned spins = 0;
+    uint64_t t = rill_load_relaxed(&c->tail); /* relaxed: validated by the stamp and CAS */
+    for (;;) {
+        if (t & CLOSED)
+            return -EPIPE;
+        uint64_t pos = t & POS_MASK;
+        struct cell *cl = cell_at(c, pos);
+        /* acq: pairs with the consumer's rel store of the stamp: its read of the old value
+         * is done before we overwrite the cell. */
+        uint64_t stamp = rill_load_acq(&cl->stamp);
+        if (stamp == pos) {
+            uint64_t nt = pos_next(c, pos) | (t & (CLOSED | WAITERS));
+            /* acq_rel: claims pos; the synchronising access for tail.WAITERS (file top) */
+            if (rill_cas_acqrel(&c->tail, &t, nt)) {
+                memcpy(cl->data, elem, c->esize);
+                /* rel: publishes the value; pairs with the acq stamp load in ring_pop() */
+                rill_store_rel(&cl->stamp, (pos + 1) & POS_MASK);
+                return (t & WAITERS) ? 1 : 0;
+            }
+            continue; /* t reloaded by the failed CAS */
+        }
+        if (((stamp + c->one_lap) & POS_MASK) == ((pos + 1) & POS_MASK)) {
+            /* the cell still holds last lap's value: full, unless a consumer is mid-read */
+            uint64_t h = rill_load_acq(&c->head) & POS_MASK; /* acq: pairs with pop's CAS */
+            if (((h + c->one_lap) & POS_MASK) == pos)
+                return -EAGAIN;
+            backoff(&spins);
+        }
+        t = rill_load_relaxed(&c->tail); /* relaxed: as above */
+    }
+}
+
+/* Pop: 0 done, 1 done and senders wait (caller wakes one), -EAGAIN empty, -EPIPE closed and
+ * drained. elem may be NULL. */
+static int ring_pop(struct rill_chan *c, void *elem)
+{
+    unsigned spins = 0;
+    uint64_t h = rill_load_relaxed(&c->head); /* relaxed: validated by the stamp and CAS */
+    for (;;) {
+        uint64_t pos = h & POS_MASK;
+        struct cell *cl = cell_at(c, pos);
+        /* acq: pairs with the producer's rel store of the stamp: the value is there */
+        uint64_t stamp = rill_load_acq(&cl->stamp);
+        if (stamp == ((pos + 1) & POS_MASK)) {
+            uint64_t nh = pos_next(c, pos) | (h & WAITERS);
+            /* acq_rel: claims pos; the synchronising access for head.WAITERS */
+            if (rill_cas_acqrel(&c->head, &h, nh)) {
+                if (elem)
+                    memcpy(elem, cl->data, c->esize);
+                /* rel: the cell is free for the next lap; pairs with ring_push()'s acq */
+                rill_store_rel(&cl->stamp, (pos + c->one_lap) & POS_MASK);
+                return (h & WAITERS) ? 1 : 0;
+            }
+            continue;
+        }
+        if (stamp == pos) {
+            /* acq: pairs with push's CAS on tail, and with close's OR of CLOSED */
+            uint64_t t = rill_load_acq(&c->tail);
+            if ((t & POS_MASK) == pos)
+                return (t & CLOSED) ? -EPIPE : -EAGAIN;
+            backoff(&spins); /* a producer claimed pos and is still writing */
+        }
+        h = rill_load_relaxed(&c->head); /* relaxed: as above */
+    }
+}
+
+/* ---- queues ------------------------------------------------------------------------------- */
+
+void rilli_chan_lock(struct rill_chan *c)
+{
+    rilli_lock_acquire(&c->lock);
+}
+
+void rilli_chan_unlock(struct rill_chan *c)
+{
+    rilli_lock_release(&c->lock);
+}
+
+static uint64_t *flag_word(struct rill_chan *c, int op)
+{
+    return op == RILL_RECV ? &c->tail : &c->head;
+}
+
+void rilli_chan_enqueue(struct rill_chan *c, int op, struct rilli_waiter *w)
+{
+    rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, w);
+    /* acq_rel RMW: orders our queueing before the re-try of the ring that follows; pairs with
+     * the CAS in ring_push()/ring_pop() (file top, "No lost wakeup"). */
+    if (c->cap)
+        rill_for_acqrel(flag_word(c, op), WAITERS);
+}
+
+static void flag_sync(struct rill_chan *c, int op)
+{
+    struct rilli_waitq *q = op == RILL_RECV ? &c->recvq : &c->sendq;
+    if (c->cap && rilli_waitq_empty(q))
+        rill_fand_acqrel(flag_word(c, op), ~WAITERS); /* acq_rel: under the lock, as set */
+}
+
+void rilli_chan_dequeue(struct rill_chan *c, int op, struct rilli_waiter *w)
+{
+    rilli_waitq_remove(op == RILL_RECV ? &c->recvq : &c->sendq, w);
+    flag_sync(c, op);
+}
+
+/* Wake one waiter of queue op after a ring operation reported WAITERS. No lock held. */
+static void wake_one(struct rill_chan *c, int op)
+{
+    rilli_lock_acquire(&c->lock);
+    struct rilli_waitq *q = op == RILL_RECV ? &c->recvq : &c->sendq;
+    struct rilli_waiter *w = rilli_waitq_claim(q, SEL_RETRY, NULL);
+    flag_sync(c, op);
+    rilli_lock_release(&c->lock);
+    if (w)
+        rilli_sel_wake(w->sel);
+}
+
+/* ---- one operation, lock held ------------------------------------------------------------- */
+
+int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
+                     struct rilli_chan_wake *wk)
+{
+    if (c->cap) {
+        int r = op == RILL_SEND ? ring_push(c, elem) : ring_pop(c, elem);
+        if (r == 1) {
+            wk->op = op == RILL_SEND ? RILL_RECV : RILL_SEND;
+            r = 0;
+        }
+        if (r == -EPIPE && op == RILL_RECV && elem)
+            memset(elem, 0, c->esize);
+        return r;
+    }
+    if (op == RILL_SEND) {
+        if (c->closed)
+            return -EPIPE;
+        struct rilli_waiter *w = rilli_waitq_claim(&c->recvq, SEL_CLAIM_IDX, self);
+        if (!w)
+            return -EAGAIN;
+        if (w->elem)
+            memcpy(w->elem, elem, c->esize);
+        w->sel->result = 0;
+        wk->sel = w->sel;
+        return 0;
+    }
+    struct rilli_waiter *w = rilli_waitq_claim(&c->sendq, SEL_CLAIM_IDX, self);
+    if (w) {
+        if (elem)
+            memcpy(elem, w->elem, c->esize);
+        w->sel->result = 0;
+        wk->sel = w->sel;
+        return 0;
+    }
+    if (c->closed) {
+        if (elem)
+            memset(elem, 0, c->esize);
+        return -EPIPE;
+    }
+    return -EAGAIN;
+}
+
+void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk)
+{
+    if (wk->sel)
+        rilli_sel_wake(wk->sel);
+    else if (wk->op)
+        wake_one(c, wk->op);
+}
+
+int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self)
+{
+    struct rilli_chan_wake wk = {0};
+    if (c->cap) {
+        int r = rilli_chan_op_locked(c, op, elem, self, &wk); /* lock-free for buffered channels */
+        rilli_chan_wake(c, &wk);
+        return r;
+    }
+    rilli_lock_acquire(&c->lock);
+    int r = rilli_chan_op_locked(c, op, elem, self, &wk);
+    rilli_lock_release(&c->lock);
+    rilli_chan_wake(c, &wk);
+    return r;
+}
+
+/* Blocking single operation: the slow path of send/recv. */
+static int chan_block(struct rill_chan *c, int op, void *elem)
+{
+    for (;;) {
+        struct rilli_sel sel;
+        struct rilli_waiter w = {.elem = elem, .idx = 0, .sel = &sel};
+        struct rilli_chan_wake wk = {0};
+        rilli_sel_init(&sel);
+        rilli_lock_acquire(&c->lock);
+        if (c->cap)
+            rilli_chan_enqueue(c, op, &w); /* before the re-try: see "No lost wakeup" */
+        int r = rilli_chan_op_locked(c, op, elem, &sel, &wk);
+        if (r != -EAGAIN) {
+            if (c->cap)
+                rilli_chan_dequeue(c, op, &w);
+            rilli_lock_release(&c->lock);
+            rilli_chan_wake(c, &wk);
+            return r;
+        }
+        if (!c->cap)
+            rilli_chan_enqueue(c, op, &w);
+        rilli_lock_release(&c->lock);
+        int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
+                                c);
+        if (st >= 0)
+            return sel.result; /* an unbuffered partner completed the operation */
+        /* SEL_RETRY: woken by space/data or close; the waker already unlinked w */
+    }
+}
+
+/* ---- public API --------------------------------------------------------------------------- */
+
+struct rill_chan *rill_chan_make(size_t elem_size, size_t cap)
+{
+    if (elem_size > RILL_CHAN_ELEM_MAX || cap > RILL_CHAN_CAP_MAX)
+        return NULL;
+    size_t one_lap = 1, stride = 0;
+    if (cap) {
+        while (one_lap < cap + 1)
+            one_lap <<= 1;
+        stride = (sizeof(struct cell) + elem_size + 7) & ~(size_t)7;
+    }
+    size_t hdr = (sizeof(struct rill_chan) + RILL_CACHELINE - 1) & ~(size_t)(RILL_CACHELINE - 1);
+    size_t total = hdr + cap * stride;
+    total = (total + RILL_CACHELINE - 1) & ~(size_t)(RILL_CACHELINE - 1);
+    struct rill_chan *c = aligned_alloc(RILL_CACHELINE, total);
+    if (!c)
+        return NULL;
+    memset(c, 0, hdr);
+    c->esize = elem_size;
+    c->cap = cap;
+    c->one_lap = one_lap;
+    c->stride = stride;
+    c->cells = (unsigned char *)c + hdr;
+    for (size_t i = 0; i < cap; i++)
+        ((struct cell *)(c->cells + i * stride))->stamp = i;
+    return c;
+}
+
+void rilli_chan_set_timer(struct rill_chan *c, struct rilli_timer *t)
+{
+    c->timer = t;
+}
+
+void rill_chan_free(struct rill_chan *c)
+{
+    if (!c)
+        return;
+    if (c->timer) {
+        rilli_timer_del(c->timer);
+        free(c->timer);
+    }
+    free(c);
+}
+
+int rill_chan_send(struct rill_chan *c, const void *elem)
+{
+    if (rill_unlikely(!c || (!elem && c->esize)))
+        return -EINVAL;
+    if (c->cap) {
+        int r = ring_push(c, elem);
+        if (rill_likely(r == 0))
+            return 0;
+        if (r == 1) {
+            wake_one(c, RILL_RECV);
+            return 0;
+        }
+        if (r == -EPIPE)
+            return r;
+    }
+    return chan_block(c, RILL_SEND, (void *)elem);
+}
+
+int rill_chan_recv(struct rill_chan *c, void *elem)
+{
+    if (rill_unlikely(!c))
+        return -EINVAL;
+    if (c->cap) {
+        int r = ring_pop(c, elem);
+        if (rill_likely(r == 0))
+            return 0;
+        if (r == 1) {
+            wake_one(c, RILL_SEND);
+            return 0;
+        }
+        if (r == -EPIPE) {
+            if (elem)
+                memset(elem, 0, c->esize);
+            return r;
+        }
+    }
+    return chan_block(c, RILL_RECV, elem);
+}
+
+int rill_chan_try_send(struct rill_chan *c, const void *elem)
+{
+    if (!c || (!elem && c->esize))
+        return -EINVAL;
+    return rilli_chan_try_op(c, RILL_SEND, (void *)elem, NULL);
+}
+
+int rill_chan_try_recv(struct rill_chan *c, void *elem)
+{
+    if (!c)
+        return -EINVAL;
+    return rilli_chan_try_op(c, RILL_RECV, elem, NULL);
+}
+
+int rill_chan_close(struct rill_chan *c)
+{
+    if (!c)
+        return -EINVAL;
+    rilli_lock_acquire(&c->lock);
+    if (c->closed) {
+        rilli_lock_release(&c->lock);
+        return -EPIPE;
+    }
+    c->closed = 1;
+    if (c->cap)
+        rill_for_acqrel(&c->tail, CLOSED); /* acq_rel: fails every later send's CAS */
+    /* Claim every waiter; link the winners through ->next for waking after the unlock. */
+    struct rilli_waiter *wake = NULL, *w;
+    while ((w = rilli_waitq_claim(&c->recvq, SEL_RETRY, NULL))) {
+        w->next = wake;
+        wake = w;
+    }
+    while ((w = rilli_waitq_claim(&c->sendq, SEL_RETRY, NULL))) {
+        w->next = wake;
+        wake = w;
+    }
+    flag_sync(c, RILL_RECV);
+    flag_sync(c, RILL_SEND);
+    rilli_lock_release(&c->lock);
+    while (wake) {
+        struct rilli_waiter *next = wake->next; /* read before the owner may run */
+        rilli_sel_wake(wake->sel);
+        wake = next;
+    }
+    return 0;
+}
+
+size_t rill_chan_cap(struct rill_chan *c)
+{
+    return c ? c->cap : 0;
+}
+
+size_t rill_chan_len(struct rill_chan *c)
+{
+    if (!c || !c->cap)
+        return 0;
+    for (;;) {
+        /* acq: a consistent snapshot is one where tail did not move while head was read */
+        uint64_t t = rill_load_acq(&c->tail) & POS_MASK;
+        uint64_t h = rill_load_acq(&c->head) & POS_MASK;
+        if ((rill_load_acq(&c->tail) & POS_MASK) != t)
+            continue;
+        uint64_t mask = c->one_lap - 1;
+        uint64_t hi = h & mask, ti = t & mask;
+        if (hi < ti)
+            return ti - hi;
+        if (hi > ti)
+            return c->cap - hi + ti;
+        return t == h ? 0 : c->cap;
+    }
+}

@@ -1,0 +1,172 @@
+/*
+ * select.c - rill_select: wait on several channel operations, perform exactly one.
+ * Design: docs/DESIGN.md "Select".
+ *
+ * 1. Validate; build a random permutation of the non-nil cases (poll order: a uniform choice
+ *    among ready cases, as Go's) and the distinct channels sorted by address (lock order).
+ * 2. Fast pass, no locks held across cases: try each case once in poll order (lock-free for
+ *    buffered channels). The first that succeeds wins. deadline == 0 stops here (-EAGAIN).
+ * 3. Slow pass: lock every channel (address order), queue one record per case (all sharing
+ *    one struct rilli_sel), then try each case again in poll order, skipping our own records,
+ *    so a select never pairs with itself. Holding every lock, nobody can claim us meanwhile,
+ *    so on success we unlink all records and return. Otherwise unlock and park (with a timer
+ *    for the deadline).
+ * 4. Woken: the claimer set sel.state to a case index (an unbuffered partner completed that
+ *    case: done), SEL_TIMEOUT, or SEL_RETRY (a buffered channel changed, or one closed: go
+ *    to 2). Before returning, lock all and unlink the records still queued.
+ *
+ * Rejected: Go's single locked pass without the fast pass (select2 on buffered channels
+ * would take n locks per call); blocking without queueing on every channel (a select must be
+ * wakeable by any of its cases).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/core.h"
+#include "sched/sched.h"
+
+#define SMALL 8
+
+struct sel_state {
+    struct rill_case *cases;
+    uint16_t *order;            /* poll order: indices of non-nil cases */
+    struct rill_chan **locks;   /* distinct channels, address order */
+    struct rilli_waiter *w;     /* one record per case */
+    size_t norder, nlocks;
+};
+
+static void lock_all(struct sel_state *s)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        rilli_chan_lock(s->locks[i]);
+}
+
+static void unlock_all(struct sel_state *s)
+{
+    for (size_t i = s->nlocks; i-- > 0;)
+        rilli_chan_unlock(s->locks[i]);
+}
+
+static void dequeue_all(struct sel_state *s)
+{
+    for (size_t k = 0; k < s->norder; k++) {
+        int i = s->order[k];
+        rilli_chan_dequeue(s->cases[i].chan, s->cases[i].op, &s->w[i]);
+    }
+}
+
+static int setup(struct sel_state *s, size_t n)
+{
+    s->norder = s->nlocks = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct rill_chan *c = s->cases[i].chan;
+        if (!c)
+            continue;
+        /* Fisher-Yates, inside out: a uniform permutation of the live cases. */
+        size_t j = rilli_rand() % (s->norder + 1);
+        s->order[s->norder] = s->order[j];
+        s->order[j] = (uint16_t)i;
+        s->norder++;
+        /* insertion into the sorted, distinct lock list */
+        size_t k = s->nlocks;
+        while (k > 0 && s->locks[k - 1] > c)
+            k--;
+        if (k > 0 && s->locks[k - 1] == c)
+            continue;
+        for (size_t m = s->nlocks; m > k; m--)
+            s->locks[m] = s->locks[m - 1];
+        s->locks[k] = c;
+        s->nlocks++;
+    }
+    return 0;
+}
+
+static int fast_pass(struct sel_state *s)
+{
+    for (size_t k = 0; k < s->norder; k++) {
+        struct rill_case *cs = &s->cases[s->order[k]];
+        int r = rilli_chan_try_op(cs->chan, cs->op, cs->elem, NULL);
+        if (r != -EAGAIN) {
+            cs->result = r;
+            return s->order[k];
+        }
+    }
+    return -EAGAIN;
+}
+
+/* Slow pass and wait. Returns a case index, -ETIMEDOUT, or SEL_RETRY. */
+static int slow_pass(struct sel_state *s, int64_t deadline)
+{
+    struct rilli_sel sel;
+    struct rilli_chan_wake wk = {0};
+    rilli_sel_init(&sel);
+    lock_all(s);
+    for (size_t k = 0; k < s->norder; k++) {
+        int i = s->order[k];
+        s->w[i] = (struct rilli_waiter){.sel = &sel, .elem = s->cases[i].elem, .idx = i};
+        rilli_chan_enqueue(s->cases[i].chan, s->cases[i].op, &s->w[i]);
+    }
+    for (size_t k = 0; k < s->norder; k++) {
+        int i = s->order[k];
+        struct rill_case *cs = &s->cases[i];
+        int r = rilli_chan_op_locked(cs->chan, cs->op, cs->elem, &sel, &wk);
+        if (r != -EAGAIN) {
+            dequeue_all(s);
+            unlock_all(s);
+            rilli_chan_wake(cs->chan, &wk);
+            cs->result = r;
+            return i;
+        }
+    }
+    unlock_all(s);
+    int st = rilli_sel_wait(&sel, deadline, "select", NULL);
+    lock_all(s);
+    dequeue_all(s);
+    unlock_all(s);
+    if (st >= 0) {
+        s->cases[st].result = sel.result;
+        return st;
+    }
+    return st == SEL_TIMEOUT ? -ETIMEDOUT : SEL_RETRY;
+}
+
+int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
+{
+    if (n > RILL_SELECT_MAX || (n > 0 && !cases) || (deadline < 0 && deadline != RILL_FOREVER))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (cases[i].chan && cases[i].op != RILL_SEND && cases[i].op != RILL_RECV)
+            return -EINVAL;
+    uint16_t order_s[SMALL];
+    struct rill_chan *locks_s[SMALL];
+    struct rilli_waiter w_s[SMALL];
+    struct sel_state s = {.cases = cases, .order = order_s, .locks = locks_s, .w = w_s};
+    void *heap = NULL;
+    if (n > SMALL) {
+        heap = malloc(n * (sizeof(uint16_t) + sizeof(struct rill_chan *) +
+                           sizeof(struct rilli_waiter)));
+        if (!heap)
+            return -ENOMEM;
+        s.w = heap;
+        s.locks = (struct rill_chan **)(s.w + n);
+        s.order = (uint16_t *)(s.locks + n);
+    }
+    setup(&s, n);
+    int r;
+    for (;;) {
+        r = fast_pass(&s);
+        if (r != -EAGAIN)
+            break;
+        if (deadline == 0)
+            break;
+        if (deadline != RILL_FOREVER && rill_now() >= deadline) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        r = slow_pass(&s, deadline);
+        if (r != SEL_RETRY)
+            break;
+    }
+    free(heap);
+    return r;
+}

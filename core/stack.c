@@ -1,0 +1,279 @@
+/*
+ * stack.c - goroutine stacks: slabs, guard pages while the map budget lasts, canaries after,
+ * per-P caches and a global pool that returns memory to the kernel. Design: docs/DESIGN.md
+ * "Stacks".
+ *
+ * Layout. Stacks come in slabs of SLAB_STACKS slots, one mmap each (MAP_NORESERVE: untouched
+ * pages cost nothing). A slot is one page plus the configured stack size:
+ *
+ *     [ guard page (PROT_NONE) or canary | usable stack ... grows down ... | top ]
+ *
+ * The struct rilli_g of each slot lives in the slab header (malloc'd), not on the stack, so a
+ * free stack can be MADV_DONTNEED'd whole without losing the pool links.
+ *
+ * Policy. Every guard page splits the mapping into two VMAs, and vm.max_map_count (65530 by
+ * default) caps a process at ~32K of them. rill guards the first (max_map_count - 16384) / 2
+ * stacks, then hands out canary stacks: a known word at the lowest usable address, checked
+ * on every switch away from the G. A guard-page overflow is caught at the faulting access by
+ * the SIGSEGV handler (panic.c); a canary overflow is caught at the next switch (late, but
+ * never silent). A parked G with a shallow stack costs one resident page plus its header.
+ *
+ * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). Beyond that
+ * they go to the global pool (rilli_lock): up to HOT_MAX keep their pages, the rest are
+ * MADV_DONTNEED'd first, so a burst of a million goroutines does not pin its memory after it
+ * ends. Memory goes back to the OS (munmap) when rill_run returns.
+ *
+ * Invariants:
+ *  1. A G is in exactly one of: a P cache, the global hot or cold list, or live use.
+ *  2. Slabs are only appended while running and only unmapped at rill_run's end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "sched/sched.h"
+
+#ifdef RILL_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#define SLAB_STACKS 64
+#define CACHE_MAX 64
+#define CACHE_BATCH 32
+#define HOT_MAX 1024
+#define CANARY 0x52494c4c5354414bULL /* "RILLSTAK" */
+
+struct rilli_slab {
+    struct rilli_slab *next;
+    char *base;
+    size_t len;
+    unsigned n;
+    struct rilli_g g[SLAB_STACKS];
+};
+
+static struct {
+    size_t page;
+    size_t stack_size; /* usable bytes above the guard/canary page */
+    long guard_budget; /* guarded stacks still allowed; lock */
+    rilli_lock lock;
+    struct rilli_g *hot, *cold; /* lock */
+    unsigned nhot;               /* lock */
+    struct rilli_slab *slabs;    /* lock */
+} stk;
+
+size_t rilli_stack_size(void)
+{
+    return stk.stack_size;
+}
+
+static long guard_budget_default(void)
+{
+    long max = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &max) != 1)
+            max = 65530;
+        fclose(f);
+    }
+    long b = (max - 16384) / 2;
+    return b > 0 ? b : 0;
+}
+
+void rilli_stack_global_init(size_t stack_size, unsigned flags)
+{
+    memset(&stk, 0, sizeof(stk));
+    stk.page = (size_t)sysconf(_SC_PAGESIZE);
+    stk.stack_size = (stack_size + stk.page - 1) & ~(stk.page - 1);
+    stk.guard_budget = (flags & RILL_CONFIG_NO_GUARD) ? 0 : guard_budget_default();
+}
+
+/* Map a new slab and link its Gs into a chain. Called without the lock. */
+static struct rilli_g *slab_new(void)
+{
+    size_t slot = stk.page + stk.stack_size;
+    struct rilli_slab *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->n = SLAB_STACKS;
+    s->len = slot * SLAB_STACKS;
+    s->base = mmap(NULL, s->len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (s->base == MAP_FAILED) {
+        free(s);
+        return NULL;
+    }
+    rilli_lock_acquire(&stk.lock);
+    long guards = stk.guard_budget < SLAB_STACKS ? stk.guard_budget : SLAB_STACKS;
+    stk.guard_budget -= guards;
+    rilli_lock_release(&stk.lock);
+    for (unsigned i = 0; i < SLAB_STACKS; i++) {
+        struct rilli_g *g = &s->g[i];
+        char *lo = s->base + i * slot;
+        g->slab = s;
+        g->stack_hi = lo + slot;
+        g->guarded = (long)i < guards && mprotect(lo, stk.page, PROT_NONE) == 0;
+        g->stack_lo = g->guarded ? lo + stk.page : lo;
+#ifdef RILL_TSAN
+        g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+        g->next = i + 1 < SLAB_STACKS ? &s->g[i + 1] : NULL;
+    }
+    rilli_lock_acquire(&stk.lock);
+    s->next = stk.slabs;
+    stk.slabs = s;
+    rilli_lock_release(&stk.lock);
+    return &s->g[0];
+}
+
+static void stack_prepare(struct rilli_g *g)
+{
+    if (!g->guarded)
+        *(uint64_t *)g->stack_lo = CANARY;
+    g->next = NULL;
+}
+
+/* Refill P's cache (or get one G for a thread without a P) from the global pool or a slab. */
+static struct rilli_g *stack_get_slow(struct rilli_p *p)
+{
+    struct rilli_g *chain = NULL;
+    unsigned want = p ? CACHE_BATCH : 1, got = 0;
+    rilli_lock_acquire(&stk.lock);
+    while (got < want && (stk.hot || stk.cold)) {
+        struct rilli_g *g;
+        if (stk.hot) {
+            g = stk.hot;
+            stk.hot = g->next;
+            stk.nhot--;
+        } else {
+            g = stk.cold;
+            stk.cold = g->next;
+        }
+        g->next = chain;
+        chain = g;
+        got++;
+    }
+    rilli_lock_release(&stk.lock);
+    if (!chain && !(chain = slab_new()))
+        return NULL;
+    struct rilli_g *g = chain;
+    chain = g->next;
+    if (p) {
+        while (chain) {
+            struct rilli_g *n = chain->next;
+            chain->next = p->stacks.head;
+            p->stacks.head = chain;
+            p->stacks.n++;
+            chain = n;
+        }
+    } else if (chain) {
+        /* a fresh slab for a thread without a P: give the rest to the global pool */
+        struct rilli_g *last = chain;
+        unsigned n = 1;
+        while (last->next) {
+            last = last->next;
+            n++;
+        }
+        rilli_lock_acquire(&stk.lock);
+        last->next = stk.hot;
+        stk.hot = chain;
+        stk.nhot += n;
+        rilli_lock_release(&stk.lock);
+    }
+    stack_prepare(g);
+    return g;
+}
+
+struct rilli_g *rilli_stack_get(struct rilli_p *p)
+{
+    if (p && p->stacks.head) {
+        struct rilli_g *g = p->stacks.head;
+        p->stacks.head = g->next;
+        p->stacks.n--;
+        stack_prepare(g);
+        return g;
+    }
+    return stack_get_slow(p);
+}
+
+static void stack_put_global(struct rilli_g *g)
+{
+    rilli_lock_acquire(&stk.lock);
+    if (stk.nhot < HOT_MAX) {
+        g->next = stk.hot;
+        stk.hot = g;
+        stk.nhot++;
+        rilli_lock_release(&stk.lock);
+        return;
+    }
+    rilli_lock_release(&stk.lock);
+    /* Give the pages back; the next user faults in fresh zero pages. */
+    madvise(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo), MADV_DONTNEED);
+    rilli_lock_acquire(&stk.lock);
+    g->next = stk.cold;
+    stk.cold = g;
+    rilli_lock_release(&stk.lock);
+}
+
+void rilli_stack_put(struct rilli_p *p, struct rilli_g *g)
+{
+    rill_store_relaxed(&g->status, G_IDLE); /* relaxed: only the report reads it racily */
+    if (p && p->stacks.n < CACHE_MAX) {
+        g->next = p->stacks.head;
+        p->stacks.head = g;
+        p->stacks.n++;
+        return;
+    }
+    stack_put_global(g);
+}
+
+void rilli_stack_cache_flush(struct stack_cache *c)
+{
+    while (c->head) {
+        struct rilli_g *g = c->head;
+        c->head = g->next;
+        stack_put_global(g);
+    }
+    c->n = 0;
+}
+
+int rilli_stack_in_guard(const struct rilli_g *g, const void *addr)
+{
+    const char *a = addr;
+    return g && g->slab && g->guarded && a >= g->stack_lo - stk.page && a < g->stack_lo;
+}
+
+void rilli_stack_check(const struct rilli_g *g)
+{
+    if (rill_unlikely(*(const uint64_t *)g->stack_lo != CANARY))
+        rill_throw("goroutine %llu: stack overflow (canary at %p overwritten; stack size %zu)",
+                   (unsigned long long)g->id, (void *)g->stack_lo, stk.stack_size);
+}
+
+void rilli_stack_foreach_g(void (*fn)(struct rilli_g *, void *), void *arg)
+{
+    for (struct rilli_slab *s = stk.slabs; s; s = s->next)
+        for (unsigned i = 0; i < s->n; i++)
+            fn(&s->g[i], arg);
+}
+
+void rilli_stack_global_fini(void)
+{
+    struct rilli_slab *s = stk.slabs;
+    while (s) {
+        struct rilli_slab *n = s->next;
+#ifdef RILL_TSAN
+        for (unsigned i = 0; i < s->n; i++)
+            __tsan_destroy_fiber(s->g[i].tsan_fiber);
+#endif
+        munmap(s->base, s->len);
+        free(s);
+        s = n;
+    }
+    stk.slabs = NULL;
+    stk.hot = stk.cold = NULL;
+    stk.nhot = 0;
+}

@@ -1,0 +1,211 @@
+/*
+ * rill.h - Go's concurrency model for C: goroutines, channels, select, timers, sync.
+ *
+ * The one public header. Every call returns 0 (or a count) on success and a negative errno
+ * on failure; rill never sets errno and keeps no thread-local error state. Times are int64_t
+ * nanoseconds of CLOCK_MONOTONIC; a deadline is absolute (rill_now() + RILL_MS(5)),
+ * RILL_FOREVER never expires, 0 means "do not block" (-EAGAIN where the call would block)
+ * and a deadline already past gives -ETIMEDOUT.
+ *
+ * Calling contexts used in the comments below:
+ *   goroutine   - inside a goroutine started by rill_run() or rill_go();
+ *   any thread  - also from threads the runtime did not create, while a runtime is running
+ *                 (the call then blocks that thread, never a worker).
+ */
+#ifndef RILL_H
+#define RILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RILL_BUILDING) && defined(__GNUC__)
+#define RILL_API __attribute__((visibility("default")))
+#else
+#define RILL_API
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Time                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+#define RILL_FOREVER ((int64_t)-1)
+#define RILL_NS(n) ((int64_t)(n))
+#define RILL_US(n) ((int64_t)(n) * 1000LL)
+#define RILL_MS(n) ((int64_t)(n) * 1000000LL)
+#define RILL_SEC(n) ((int64_t)(n) * 1000000000LL)
+
+/* Monotonic time in nanoseconds (CLOCK_MONOTONIC). Any thread. */
+RILL_API int64_t rill_now(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Runtime                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* rill_config.flags */
+#define RILL_CONFIG_NO_GUARD 0x1u /* no guard pages: canary-checked stacks only */
+
+/*
+ * Runtime configuration. A zero-initialised struct (or a NULL pointer) gives the defaults.
+ *   workers     worker threads, one P each; 0 = the env RILL_WORKERS, else one per online CPU.
+ *               At most RILL_WORKERS_MAX.
+ *   stack_size  goroutine stack size in bytes; 0 = 64 KiB. Rounded up to whole pages, at
+ *               least RILL_STACK_MIN. Untouched pages cost no memory.
+ *   flags       RILL_CONFIG_* bits.
+ */
+struct rill_config {
+    int workers;
+    size_t stack_size;
+    unsigned flags;
+};
+
+#define RILL_WORKERS_MAX 256
+#define RILL_STACK_MIN (16 * 1024)
+
+/*
+ * Start the runtime, run main(arg) as goroutine 1, and return when it returns. Goroutines
+ * still alive then are abandoned and their memory freed, as when Go's main returns. Callable
+ * again after it returns. Calling thread: any thread that is not a worker.
+ * Returns 0; -EDEADLK when every goroutine is blocked forever (Go's "all goroutines are
+ * asleep"), after printing each blocked goroutine to stderr; -EINVAL for a bad config or NULL
+ * main; -EBUSY when a runtime is already running; -ENOMEM.
+ */
+RILL_API int rill_run(void (*main)(void *), void *arg, const struct rill_config *cfg);
+
+/*
+ * Start a goroutine running fn(a). With arg_size > 0 the arg_size bytes at arg are copied onto
+ * the new goroutine's stack and a points to the copy (so a loop variable passed by address is
+ * captured by value); with arg_size == 0, a == arg. Any thread while a runtime runs.
+ * Returns 0; -EINVAL (NULL fn, or arg_size over a quarter of the stack); -ENOMEM; -ESRCH when
+ * no runtime is running.
+ */
+RILL_API int rill_go(void (*fn)(void *), const void *arg, size_t arg_size);
+
+/* Let other goroutines run. A no-op outside goroutines. */
+RILL_API void rill_yield(void);
+
+/* The current goroutine's id (1 = main), 0 outside goroutines. */
+RILL_API uint64_t rill_id(void);
+
+/* Park the caller for at least ns nanoseconds (ns <= 0 just yields). Any thread. */
+RILL_API void rill_sleep(int64_t ns);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Channels                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct rill_chan rill_chan;
+
+/*
+ * Make a channel of elements of elem_size bytes. cap == 0: unbuffered (a send returns only
+ * once a receiver has the value); cap > 0: a buffered FIFO of cap elements. elem_size may be 0
+ * (a signal channel). Returns NULL for elem_size over RILL_CHAN_ELEM_MAX, cap over
+ * RILL_CHAN_CAP_MAX, or no memory. Any thread.
+ */
+RILL_API struct rill_chan *rill_chan_make(size_t elem_size, size_t cap);
+
+#define RILL_CHAN_ELEM_MAX 65536
+#define RILL_CHAN_CAP_MAX ((size_t)1 << 30)
+
+/* Release a channel; only once no goroutine can still use it. NULL is a no-op. For a channel
+ * from rill_after()/rill_tick(), also stops the timer. */
+RILL_API void rill_chan_free(struct rill_chan *c);
+
+/* Send *elem; block until sent. 0; -EPIPE if the channel is or becomes closed; -EINVAL for a
+ * NULL channel (or NULL elem with elem_size > 0). Any thread. */
+RILL_API int rill_chan_send(struct rill_chan *c, const void *elem);
+
+/* Receive into *elem (NULL drops the value); block until a value arrives. 0; -EPIPE once closed
+ * and drained, with *elem zero-filled; -EINVAL for a NULL channel. Any thread. */
+RILL_API int rill_chan_recv(struct rill_chan *c, void *elem);
+
+/* As rill_chan_send()/rill_chan_recv() but -EAGAIN instead of blocking. Any thread. */
+RILL_API int rill_chan_try_send(struct rill_chan *c, const void *elem);
+RILL_API int rill_chan_try_recv(struct rill_chan *c, void *elem);
+
+/* Close: 0; -EPIPE if already closed; -EINVAL for NULL. Wakes every blocked receiver (they
+ * get -EPIPE once the buffer is drained) and every blocked sender (-EPIPE). Any thread. */
+RILL_API int rill_chan_close(struct rill_chan *c);
+
+/* Elements buffered now, and the capacity (0 for unbuffered or NULL). */
+RILL_API size_t rill_chan_len(struct rill_chan *c);
+RILL_API size_t rill_chan_cap(struct rill_chan *c);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Select                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+#define RILL_SEND 1
+#define RILL_RECV 2
+#define RILL_SELECT_MAX 128
+
+/* One case of rill_select(). chan NULL: never chosen (Go's nil channel). elem: the value to
+ * send, or where to receive (may be NULL for a receive). result: set for the chosen case, 0 or
+ * -EPIPE (closed). */
+struct rill_case {
+    struct rill_chan *chan;
+    int op;
+    void *elem;
+    int result;
+};
+
+/*
+ * Wait until one case can proceed, perform it and return its index. Among several ready cases
+ * the choice is uniformly random. deadline == 0 is Go's default: -EAGAIN if none is ready;
+ * -ETIMEDOUT once the deadline passes; RILL_FOREVER waits for ever. -EINVAL for a bad op, a
+ * NULL cases with n > 0, or n over RILL_SELECT_MAX. With n == 0 (or only nil cases) and no
+ * deadline it blocks for ever, as Go's empty select. A goroutine selecting on both ends of one
+ * unbuffered channel never pairs with itself. Any thread.
+ */
+RILL_API int rill_select(struct rill_case *cases, size_t n, int64_t deadline);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Timers                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Go's time.After: a channel (elem int64_t, cap 1) that receives the fire time once, ns from
+ * now. rill_chan_free() stops the timer if it has not fired. NULL on no memory or no runtime. */
+RILL_API struct rill_chan *rill_after(int64_t ns);
+
+/* Go's time.Ticker: receives the time every period (> 0); a slow reader misses ticks instead of
+ * queueing them. rill_chan_free() stops it. NULL on period <= 0, no memory or no runtime. */
+RILL_API struct rill_chan *rill_tick(int64_t period);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sync                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Go's sync.WaitGroup. Caller-owned storage; RILL_WAITGROUP_INIT or zero-fill initialises. */
+struct rill_waitgroup {
+    uint64_t opaque[4];
+};
+#define RILL_WAITGROUP_INIT {{0, 0, 0, 0}}
+
+/* Add n (may be negative) to the counter. 0; -EINVAL if the counter would go negative. */
+RILL_API int rill_wg_add(struct rill_waitgroup *wg, int n);
+/* rill_wg_add(wg, -1). */
+RILL_API int rill_wg_done(struct rill_waitgroup *wg);
+/* Park until the counter is zero. 0. Any thread. */
+RILL_API int rill_wg_wait(struct rill_waitgroup *wg);
+
+/* Go's sync.Mutex: parks the goroutine (after a short spin), never the worker. Not reentrant;
+ * may be unlocked by a goroutine other than the locker, as in Go. */
+struct rill_mutex {
+    uint64_t opaque[4];
+};
+#define RILL_MUTEX_INIT {{0, 0, 0, 0}}
+
+RILL_API void rill_mutex_lock(struct rill_mutex *m);
+/* 0 when taken, -EBUSY when held. */
+RILL_API int rill_mutex_trylock(struct rill_mutex *m);
+/* Unlocking an unlocked mutex is fatal, as in Go. */
+RILL_API void rill_mutex_unlock(struct rill_mutex *m);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RILL_H */

@@ -1,0 +1,117 @@
+/*
+ * park.c - idle workers: going to sleep, waking exactly one, and stopping all.
+ * Design: docs/DESIGN.md "Idle workers and wakeups".
+ *
+ * A worker with nothing to run (after spinning, sched.c) marks its P idle, re-checks every
+ * source of work, and sleeps in its own io_uring (rilli_io_wait) until a wake message, a
+ * completion or its next timer. Waking a sleeping worker costs 25-50 us on this class of
+ * machine, so a waker wakes at most one P, and only when no P is already spinning: the woken
+ * P starts out spinning (the waker counts it in nspinning on its behalf, as Go's wakep does),
+ * which stops the next ready from waking a second one.
+ *
+ * p->idle: 0 running; 1 idle (counted in npidle); 2 claimed by a waker, which already took
+ * it out of npidle and counted it as spinning. Only the owner moves 0 -> 1 and 1 -> 0 (on a
+ * wake it did not get from a waker); only a waker moves 1 -> 2; the owner moves 2 -> 0.
+ *
+ * No lost wakeup: a G lands either on a running P's own queue (that P runs it) or on the
+ * global queue, followed by a seq_cst fence and a wakep. An idler does: idle = 1,
+ * npidle++ (seq_cst RMW), then re-checks the global queue and every run queue. Dekker: either
+ * the waker sees npidle > 0 and wakes someone, or the idler's re-check sees the G. And the
+ * wake itself is a message in the target's ring: it waits there if the target has not gone
+ * to sleep yet, so it cannot be lost between the re-check and the sleep.
+ */
+#include <stdint.h>
+
+#include "sched/sched.h"
+
+#define S rilli_sched
+
+void rilli_wakep(void)
+{
+    int zero = 0;
+    /* acq_rel: only one waker at a time may hand out the spinning role (Go's wakep); the CAS
+     * fails if some P already spins, and that P will find the work. */
+    if (rill_load_relaxed(&S.nspinning) != 0 || !rill_cas_acqrel(&S.nspinning, &zero, 1))
+        return;
+    struct rilli_p *me = rilli_cur_p();
+    int n = S.nproc;
+    int start = (int)(rilli_rand() % (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+        struct rilli_p *q = S.allp[(start + i) % n];
+        int one = 1;
+        /* acq_rel: claims q; pairs with the seq_cst RMW on npidle in rilli_p_idle(). */
+        if (q != me && rill_load_relaxed(&q->idle) == 1 && rill_cas_acqrel(&q->idle, &one, 2)) {
+            rill_faa_acqrel(&S.npidle, -1);
+            rilli_io_notify(&q->io, me ? &me->io : NULL);
+            return;
+        }
+    }
+    rill_faa_acqrel(&S.nspinning, -1); /* nobody to wake: give the role back */
+}
+
+/* Any work visible anywhere? Called after the idle flag is published. */
+static int work_visible(struct rilli_p *p)
+{
+    if (p->runnext || rill_load_acq(&S.gq_n) || rill_load_acq(&S.stopping))
+        return 1;
+    for (int i = 0; i < S.nproc; i++)
+        if (!rilli_runq_empty(S.allp[i]))
+            return 1;
+    return 0;
+}
+
+static int64_t sleep_timeout(void)
+{
+    int64_t when = INT64_MAX;
+    for (int i = 0; i < S.nproc; i++) {
+        int64_t w = rilli_timer_when0(&S.allp[i]->timers);
+        if (w < when)
+            when = w;
+    }
+    if (when == INT64_MAX)
+        return -1;
+    int64_t d = when - rill_now();
+    return d > 0 ? d : 0;
+}
+
+/* Leave the idle state after waking or re-checking. Owner only. */
+static void idle_leave(struct rilli_p *p)
+{
+    int one = 1;
+    /* acq_rel: 1 -> 0 races with a waker's 1 -> 2; whoever wins does the npidle decrement. */
+    if (rill_cas_acqrel(&p->idle, &one, 0)) {
+        rill_faa_acqrel(&S.npidle, -1);
+        return;
+    }
+    /* A waker claimed us (idle == 2) and counted us as spinning. */
+    rill_store_relaxed(&p->idle, 0); /* relaxed: only the owner reads 0 -> 1 next */
+    p->spinning = 1;
+}
+
+void rilli_p_idle(struct rilli_p *p)
+{
+    rill_store_relaxed(&p->idle, 1); /* relaxed: published by the seq_cst RMW below */
+    /* seq: Dekker with rilli_ready()/rilli_gq_put(): npidle++ then re-check the queues; the
+     * waker stores its G then fences then loads npidle. */
+    rill_faa_seq(&S.npidle, 1);
+    if (work_visible(p)) {
+        idle_leave(p);
+        return;
+    }
+    if (rill_load_acq(&S.npidle) == S.nproc && rilli_deadlock_check()) {
+        idle_leave(p);
+        rilli_deadlock_report();
+        return;
+    }
+    rilli_io_wait(&p->io, sleep_timeout());
+    idle_leave(p);
+}
+
+void rilli_sched_stop_all(void)
+{
+    rill_store_rel(&S.stopping, 1); /* rel: pairs with the acq loads in sched.c */
+    struct rilli_p *me = rilli_cur_p();
+    for (int i = 0; i < S.nproc; i++)
+        if (S.allp[i] != me)
+            rilli_io_notify(&S.allp[i]->io, me ? &me->io : NULL);
+}

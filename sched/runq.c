@@ -1,0 +1,100 @@
+/*
+ * runq.c - per-P run queues on Concurrency Kit's SPMC ring, and the global injection queue.
+ * Design: docs/DESIGN.md "Run queues and stealing".
+ *
+ * A P's queue is a ck_ring used single-producer/multi-consumer: only the owner enqueues; the
+ * owner and thieves dequeue with ck_ring_dequeue_spmc (a CAS on the consumer index), so a
+ * thief never blocks the owner. A thief takes half of the victim's queue (at least one G),
+ * which amortises the cost of finding work over many Gs, as Go's runqsteal does.
+ *
+ * The global queue takes Gs from threads without a P (rill_go from a foreign thread, wakes
+ * by a foreign thread) and the overflow of a full local queue. It is a FIFO under a spinlock,
+ * as Go's sched.runq is under sched.lock: it is touched rarely, and gq_n lets every P test
+ * it for emptiness without the lock.
+ *
+ * ck_ring's own fences are inline asm that ThreadSanitizer cannot see; the tsan_release /
+ * tsan_acquire annotations on each G tell it what the ring's release/acquire already does.
+ */
+#include "sched/sched.h"
+
+int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
+{
+    rill_tsan_release(g);
+    return ck_ring_enqueue_spmc(&p->runq, p->runq_buf, g);
+}
+
+struct rilli_g *rilli_runq_get(struct rilli_p *p)
+{
+    void *v;
+    if (!ck_ring_dequeue_spmc(&p->runq, p->runq_buf, &v))
+        return NULL;
+    rill_tsan_acquire(v);
+    return v;
+}
+
+int rilli_runq_empty(struct rilli_p *p)
+{
+    return ck_ring_size(&p->runq) == 0;
+}
+
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim)
+{
+    unsigned n = ck_ring_size(&victim->runq);
+    if (n == 0)
+        return NULL;
+    unsigned take = n - n / 2;
+    struct rilli_g *first = rilli_runq_get(victim);
+    if (!first)
+        return NULL;
+    for (unsigned i = 1; i < take; i++) {
+        struct rilli_g *g = rilli_runq_get(victim);
+        if (!g)
+            break;
+        if (!rilli_runq_put(p, g)) {
+            rilli_gq_put(g);
+            break;
+        }
+    }
+    return first;
+}
+
+void rilli_gq_put(struct rilli_g *g)
+{
+    g->next = NULL;
+    rilli_lock_acquire(&rilli_sched.gq_lock);
+    if (rilli_sched.gq_tail)
+        rilli_sched.gq_tail->next = g;
+    else
+        rilli_sched.gq_head = g;
+    rilli_sched.gq_tail = g;
+    /* rel: gq_n is read without the lock as an emptiness hint (rilli_gq_get, idle recheck);
+     * the lock still orders the list itself. */
+    rill_store_rel(&rilli_sched.gq_n, rilli_sched.gq_n + 1);
+    rilli_lock_release(&rilli_sched.gq_lock);
+}
+
+struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch)
+{
+    /* acq: pairs with the rel store in rilli_gq_put(); a stale 0 only delays the G until the
+     * next check, and the idle path re-checks after a seq_cst fence (park.c). */
+    if (rill_load_acq(&rilli_sched.gq_n) == 0)
+        return NULL;
+    rilli_lock_acquire(&rilli_sched.gq_lock);
+    struct rilli_g *first = rilli_sched.gq_head;
+    if (!first) {
+        rilli_lock_release(&rilli_sched.gq_lock);
+        return NULL;
+    }
+    struct rilli_g *g = first->next;
+    uint32_t taken = 1;
+    while (g && (int)taken < batch && rilli_runq_put(p, g)) {
+        g = g->next;
+        taken++;
+    }
+    rilli_sched.gq_head = g;
+    if (!g)
+        rilli_sched.gq_tail = NULL;
+    rill_store_rel(&rilli_sched.gq_n, rilli_sched.gq_n - taken); /* rel: as in rilli_gq_put */
+    rilli_lock_release(&rilli_sched.gq_lock);
+    return first;
+}

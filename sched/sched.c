@@ -1,0 +1,518 @@
+/*
+ * sched.c - the runtime: rill_run, worker threads, the schedule loop, ready/park/yield/exit.
+ * Design: docs/DESIGN.md "Scheduler".
+ *
+ * Structures: one struct rilli_p per worker thread (sched.h), the global struct rilli_sched.
+ * The thread that calls rill_run() becomes worker 0; the others are created here and all are
+ * joined before rill_run() returns.
+ *
+ * Choosing what runs next (sched_pick, then find_runnable when that finds nothing):
+ *  1. every 61st pick, one G from the global queue (so it cannot starve) and the due timers;
+ *  2. runnext, unless it has been taken RUNNEXT_MAX times in a row while the local queue
+ *     waits: then it goes to the back, so a ping-pong pair cannot starve the queue;
+ *  3. the local queue; 4. the global queue; 5. due timers of every P;
+ *  6. stealing half of another P's queue, while spinning is allowed;
+ *  7. sleep in the P's io_uring until a wake, a completion or the next timer (park.c).
+ *
+ * A parking or yielding G switches straight to the next G (one switch, not two through the
+ * scheduler stack); only when nothing is runnable does it switch to the worker's g0, which
+ * runs steps 3-7. A G that exits does the same and is recycled by whoever lands next.
+ *
+ * Invariants:
+ *  1. p->cur is the G whose stack the worker runs on (NULL on g0); only the owner writes it.
+ *  2. runnext is touched only by the owner: readying a G from another P goes to that P's
+ *     own queue, so no CAS is needed on runnext.
+ *  3. Once 'stopping' is set no new G is picked; workers leave their loop at the next pick.
+ *
+ * Rejected: a single shared run queue (one contended cache line per operation); letting
+ * thieves take runnext (Go does, after a 3 us grace; here a runnext G runs within a few
+ * hundred ns because goroutines park on every blocking call).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched/sched.h"
+
+#ifdef RILL_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef RILL_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#define RUNNEXT_MAX 64
+#define GLOBAL_TICK 61
+#define DEFAULT_STACK (64 * 1024)
+
+struct rilli_sched rilli_sched = {.run_lock = PTHREAD_MUTEX_INITIALIZER};
+#define S rilli_sched
+
+static __thread struct rilli_p *tls_p;
+
+/* noinline + asm volatile: never inlined, never considered pure, so each call re-reads the
+ * thread's TLS after a switch that may have moved the goroutine to another thread. */
+__attribute__((noinline)) struct rilli_p *rilli_cur_p(void)
+{
+    __asm__ __volatile__("" ::: "memory");
+    return tls_p;
+}
+
+__attribute__((noinline)) void rilli_set_cur_p(struct rilli_p *p)
+{
+    __asm__ __volatile__("" ::: "memory");
+    tls_p = p;
+}
+
+struct rilli_g *rilli_cur_g(void)
+{
+    struct rilli_p *p = rilli_cur_p();
+    return p ? p->cur : NULL;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+uint32_t rilli_rand(void)
+{
+    static __thread uint64_t foreign_seed;
+    struct rilli_p *p = rilli_cur_p();
+    if (p)
+        return (uint32_t)(xorshift(&p->rand) >> 16);
+    if (!foreign_seed)
+        foreign_seed = (uint64_t)rill_now() | 1;
+    return (uint32_t)(xorshift(&foreign_seed) >> 16);
+}
+
+int64_t rill_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- switching ---------------------------------------------------------------------------- */
+
+void rilli_sched_after_switch(struct rilli_g *self)
+{
+#ifdef RILL_ASAN
+    __sanitizer_finish_switch_fiber(self->asan_fake, NULL, NULL);
+#else
+    (void)self;
+#endif
+    struct rilli_p *p = rilli_cur_p();
+    if (p->dead) {
+        struct rilli_g *d = p->dead;
+        p->dead = NULL;
+        rilli_stack_put(p, d);
+    }
+}
+
+static void switch_to(struct rilli_p *p, struct rilli_g *from, struct rilli_g *to)
+{
+    if (to == &p->g0) {
+        p->cur = NULL;
+    } else {
+        p->cur = to;
+        rill_store_relaxed(&to->status, G_RUNNING); /* relaxed: informational (report) */
+    }
+    rilli_g_switch(from, to);
+}
+
+/* Non-blocking choice of the next G on p (steps 1-3 of the file comment). */
+static struct rilli_g *sched_pick(struct rilli_p *p)
+{
+    /* acq: pairs with the rel store in rilli_sched_stop_all(). */
+    if (rill_unlikely(rill_load_acq(&S.stopping)))
+        return NULL;
+    if (rill_unlikely(--p->schedtick == 0)) {
+        p->schedtick = GLOBAL_TICK;
+        struct rilli_g *g = rilli_gq_get(p, 1);
+        if (g)
+            return g;
+        if (rilli_timer_when0(&p->timers) != INT64_MAX)
+            rilli_timer_run(p, rill_now());
+    }
+    if (p->runnext) {
+        struct rilli_g *g = p->runnext;
+        p->runnext = NULL;
+        if (++p->runnext_streak < RUNNEXT_MAX || rilli_runq_empty(p))
+            return g;
+        if (!rilli_runq_put(p, g))
+            rilli_gq_put(g);
+    }
+    p->runnext_streak = 0;
+    return rilli_runq_get(p);
+}
+
+static int spin_allowed(struct rilli_p *p)
+{
+    if (p->spinning)
+        return 1;
+    /* relaxed: a heuristic bound (Go's 2*nmspinning < gomaxprocs - npidle); a stale value
+     * only lets one extra P spin or sleep a little early. */
+    int spinning = rill_load_relaxed(&S.nspinning);
+    int idle = rill_load_relaxed(&S.npidle);
+    return 2 * spinning < S.nproc - idle;
+}
+
+static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
+{
+    int n = S.nproc;
+    int start = (int)(rilli_rand() % (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+        struct rilli_p *v = S.allp[(start + i) % n];
+        if (v == p)
+            continue;
+        if (rilli_timer_when0(&v->timers) <= now)
+            rilli_timer_run(v, now);
+        struct rilli_g *g = rilli_runq_steal(p, v);
+        if (g)
+            return g;
+    }
+    return NULL;
+}
+
+static void stop_spinning(struct rilli_p *p)
+{
+    if (p->spinning) {
+        p->spinning = 0;
+        rill_faa_acqrel(&S.nspinning, -1); /* acq_rel: pairs with the CAS in rilli_wakep() */
+    }
+}
+
+#define SPIN_NS 40000 /* a sleeping worker costs 25-50 us to wake: spin about as long first */
+
+/* Blocking search for work (steps 3-7), scheduler context. NULL only when stopping. */
+static struct rilli_g *find_runnable(struct rilli_p *p)
+{
+    struct rilli_g *g;
+    for (;;) {
+        g = sched_pick(p);
+        if (g || rill_load_acq(&S.stopping)) /* acq: as in sched_pick() */
+            goto found;
+        if ((g = rilli_gq_get(p, RUNQ_SIZE / 2)))
+            goto found;
+        int64_t now = rill_now();
+        if (rilli_timer_when0(&p->timers) <= now && rilli_timer_run(p, now))
+            continue;
+        if (S.nproc > 1 && spin_allowed(p)) {
+            if (!p->spinning) {
+                p->spinning = 1;
+                rill_faa_acqrel(&S.nspinning, 1); /* acq_rel: counted before we look */
+            }
+            int64_t until = now + SPIN_NS;
+            do {
+                if ((g = steal_round(p, now)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
+                    (g = sched_pick(p)))
+                    goto found;
+                for (int i = 0; i < 32; i++)
+                    rill_cpu_relax();
+                now = rill_now();
+            } while (now < until && !rill_load_acq(&S.stopping));
+        }
+        stop_spinning(p);
+        rilli_p_idle(p);
+    }
+found:
+    stop_spinning(p);
+    return g;
+}
+
+void rilli_sched_loop(struct rilli_p *p)
+{
+    for (;;) {
+        struct rilli_g *g = find_runnable(p);
+        if (!g)
+            return;
+        switch_to(p, &p->g0, g);
+    }
+}
+
+/* ---- ready / park / yield / exit ---------------------------------------------------------- */
+
+void rilli_ready(struct rilli_g *g, int next)
+{
+    rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
+    struct rilli_p *p = rilli_cur_p();
+    if (!p) {
+        rilli_gq_put(g);
+        /* seq: Dekker with rilli_p_idle(): our gq store, then this fence, then the load of
+         * npidle in rilli_wakep(); the idler stores idle, fences, then re-checks gq_n. */
+        rill_fence_seq();
+        rilli_wakep();
+        return;
+    }
+    if (next) {
+        struct rilli_g *old = p->runnext;
+        p->runnext = g;
+        if (!old)
+            return; /* it runs on this P within a switch or two: waking a thief gains nothing */
+        g = old;
+    }
+    if (rill_unlikely(!rilli_runq_put(p, g)))
+        rilli_gq_put(g);
+    /* relaxed: a missed wake is harmless here, because g sits on this running P's queue and
+     * runs when this P next schedules; the wake only adds parallelism. */
+    if (rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
+        rilli_wakep();
+}
+
+void rilli_park(const char *reason, const void *obj)
+{
+    struct rilli_p *p = rilli_cur_p();
+    struct rilli_g *g = p->cur;
+    g->wait_reason = reason;
+    g->wait_obj = obj;
+    rill_store_relaxed(&g->status, G_WAITING); /* relaxed: informational (deadlock report) */
+    struct rilli_g *next = sched_pick(p);
+    if (next == g) { /* readied already and picked from our own queue */
+        rill_store_relaxed(&g->status, G_RUNNING);
+        return;
+    }
+    switch_to(p, g, next ? next : &p->g0);
+}
+
+void rill_yield(void)
+{
+    struct rilli_p *p = rilli_cur_p();
+    if (!p || !p->cur) {
+        sched_yield();
+        return;
+    }
+    struct rilli_g *g = p->cur;
+    struct rilli_g *next = sched_pick(p);
+    if (!next) {
+        if (rill_load_acq(&S.stopping)) /* acq: as in sched_pick() */
+            rilli_park("runtime stopping", NULL);
+        return;
+    }
+    rill_store_relaxed(&g->status, G_RUNNABLE);
+    if (rill_unlikely(!rilli_runq_put(p, g)))
+        rilli_gq_put(g);
+    switch_to(p, g, next);
+}
+
+void rilli_goexit(void)
+{
+    struct rilli_p *p = rilli_cur_p();
+    struct rilli_g *g = p->cur;
+    if (g->main)
+        rilli_sched_stop_all();
+    rill_store_relaxed(&g->status, G_DEAD);
+    p->dead = g;
+    struct rilli_g *next = sched_pick(p);
+    switch_to(p, g, next ? next : &p->g0);
+    rill_throw("goroutine %llu resumed after exit", (unsigned long long)g->id);
+}
+
+/* ---- public goroutine calls --------------------------------------------------------------- */
+
+int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
+{
+    if (!fn)
+        return -EINVAL;
+    /* acq: pairs with the rel store of running in rill_run(): the runtime is set up. */
+    if (!rill_load_acq(&S.running))
+        return -ESRCH;
+    struct rilli_p *p = rilli_cur_p();
+    int err = 0;
+    struct rilli_g *g = rilli_g_new(p, fn, arg, arg_size, &err);
+    if (!g)
+        return err;
+    rilli_ready(g, 1);
+    return 0;
+}
+
+uint64_t rill_id(void)
+{
+    struct rilli_g *g = rilli_cur_g();
+    return g ? g->id : 0;
+}
+
+static struct rilli_g *sleep_fire(struct rilli_timer *t)
+{
+    return t->arg;
+}
+
+void rill_sleep(int64_t ns)
+{
+    struct rilli_g *g = rilli_cur_g();
+    if (!g) {
+        if (ns <= 0)
+            return;
+        struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        return;
+    }
+    if (ns <= 0) {
+        rill_yield();
+        return;
+    }
+    struct rilli_timer t = {.fn = sleep_fire, .arg = g};
+    g->wait_reason = "sleep";
+    rill_store_relaxed(&g->status, G_WAITING);
+    if (rilli_timer_add(&t, rill_now() + ns) < 0) {
+        rill_yield(); /* no memory for the heap: degrade to a yield loop rather than hang */
+        rill_sleep(ns - 1000);
+        return;
+    }
+    rilli_park("sleep", NULL);
+}
+
+/* ---- rill_run ----------------------------------------------------------------------------- */
+
+static int config_workers(const struct rill_config *cfg)
+{
+    if (cfg && cfg->workers)
+        return cfg->workers;
+    const char *env = getenv("RILL_WORKERS");
+    if (env && *env) {
+        int n = atoi(env);
+        if (n > 0)
+            return n < RILL_WORKERS_MAX ? n : RILL_WORKERS_MAX;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n < RILL_WORKERS_MAX ? (int)n : RILL_WORKERS_MAX;
+}
+
+static pthread_barrier_t start_barrier;
+
+static void worker_setup(struct rilli_p *p)
+{
+    rilli_set_cur_p(p);
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *addr;
+        size_t size;
+        pthread_attr_getstack(&attr, &addr, &size);
+        p->g0.stack_lo = addr;
+        p->g0.stack_hi = (char *)addr + size;
+        pthread_attr_destroy(&attr);
+    }
+#ifdef RILL_TSAN
+    p->g0.tsan_fiber = __tsan_get_current_fiber();
+#endif
+    int rc = rilli_io_init(&p->io);
+    if (rc < 0)
+        rill_throw("worker %d: cannot create its event ring: %s", p->id, strerror(-rc));
+    rilli_altstack_init();
+}
+
+static void *worker_main(void *arg)
+{
+    struct rilli_p *p = arg;
+    worker_setup(p);
+    pthread_barrier_wait(&start_barrier);
+    rilli_sched_loop(p);
+    pthread_barrier_wait(&start_barrier); /* no worker tears its ring down while others may
+                                              still notify it */
+    rilli_io_fini(&p->io);
+    rilli_altstack_fini();
+    rilli_set_cur_p(NULL);
+    return NULL;
+}
+
+static void p_free(struct rilli_p *p)
+{
+    rilli_stack_cache_flush(&p->stacks);
+    rilli_timer_heap_fini(&p->timers);
+    free(p);
+}
+
+static int sched_create(int nproc)
+{
+    S.allp = calloc((size_t)nproc, sizeof(*S.allp));
+    if (!S.allp)
+        return -ENOMEM;
+    for (int i = 0; i < nproc; i++) {
+        struct rilli_p *p = aligned_alloc(RILL_CACHELINE, (sizeof(*p) + 63) & ~(size_t)63);
+        if (!p)
+            return -ENOMEM;
+        memset(p, 0, sizeof(*p));
+        p->id = i;
+        p->schedtick = GLOBAL_TICK;
+        p->rand = ((uint64_t)rill_now() ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1))) | 1;
+        p->timers.when0 = INT64_MAX;
+        ck_ring_init(&p->runq, RUNQ_SIZE);
+        S.allp[i] = p;
+        S.nproc = i + 1;
+    }
+    return 0;
+}
+
+static void sched_destroy(void)
+{
+    for (int i = 0; i < S.nproc; i++)
+        if (S.allp[i])
+            p_free(S.allp[i]);
+    free(S.allp);
+    S.allp = NULL;
+    S.nproc = 0;
+}
+
+static void sched_reset(void)
+{
+    S.stopping = S.deadlock = 0;
+    S.next_id = 1;
+    S.gq_head = S.gq_tail = NULL;
+    S.gq_n = 0;
+    S.npidle = S.nspinning = S.nforeign = S.nio = 0;
+}
+
+int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
+{
+    if (!main_fn)
+        return -EINVAL;
+    if (cfg && (cfg->workers < 0 || cfg->workers > RILL_WORKERS_MAX ||
+                cfg->stack_size > ((size_t)1 << 30) || (cfg->flags & ~RILL_CONFIG_NO_GUARD)))
+        return -EINVAL;
+    if (rilli_cur_p() || pthread_mutex_trylock(&S.run_lock) != 0)
+        return -EBUSY;
+    size_t stack = cfg && cfg->stack_size ? cfg->stack_size : DEFAULT_STACK;
+    if (stack < RILL_STACK_MIN)
+        stack = RILL_STACK_MIN;
+    sched_reset();
+    rilli_stack_global_init(stack, cfg ? cfg->flags : 0);
+    rilli_io_global_init();
+    rilli_panic_install();
+    int rc = sched_create(config_workers(cfg));
+    if (rc < 0)
+        goto out;
+    struct rilli_p *p0 = S.allp[0];
+    struct rilli_g *g = rilli_g_new(p0, main_fn, arg, 0, &rc);
+    if (!g)
+        goto out;
+    g->main = 1;
+    rilli_runq_put(p0, g);
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)S.nproc);
+    rill_store_rel(&S.running, 1); /* rel: pairs with the acq load in rill_go() */
+    int started = 1;
+    for (; started < S.nproc; started++)
+        if (pthread_create(&S.allp[started]->thread, NULL, worker_main, S.allp[started]) != 0)
+            rill_throw("rill_run: cannot start worker thread %d", started);
+    worker_main(p0);
+    for (int i = 1; i < S.nproc; i++)
+        pthread_join(S.allp[i]->thread, NULL);
+    pthread_barrier_destroy(&start_barrier);
+    rill_store_rel(&S.running, 0); /* rel: as above */
+    rc = S.deadlock ? -EDEADLK : 0;
+out:
+    sched_destroy();
+    rilli_stack_global_fini();
+    pthread_mutex_unlock(&S.run_lock);
+    return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * sched.h - internal interface of the scheduler: Ps, run queues, ready/park, idle and wake.
+ * Design: docs/DESIGN.md "Scheduler".
+ *
+ * Model (after Go's G/M/P): a P is a worker thread with its own run queue, timer heap, stack
+ * cache and io_uring. rill binds each P to one thread for its whole life (rill never hands a
+ * P to another thread, since blocking work is never done on a worker), so "the current P" and
+ * "the current worker thread" are the same thing.
+ */
+#ifndef RILL_SCHED_SCHED_H
+#define RILL_SCHED_SCHED_H
+
+#include <ck_ring.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "io/io.h"
+
+#define RUNQ_SIZE 256 /* ck_ring slots (power of two); holds RUNQ_SIZE - 1 Gs */
+
+struct rilli_p {
+    /* ---- owner worker only --------------------------------------------------------------- */
+    struct rilli_g *cur;      /* G running on this P (NULL in the scheduler loop) */
+    struct rilli_g g0;        /* the worker's own stack: the scheduler loop runs here */
+    struct rilli_g *runnext;  /* G to run next (woken by this P's channel op); owner only */
+    struct rilli_g *dead;     /* G that exited; its stack is recycled after the next switch */
+    uint32_t schedtick;       /* schedule() calls; paces global-queue and timer checks */
+    uint32_t runnext_streak;  /* consecutive runnext picks; bounds runq starvation */
+    uint64_t rand;            /* xorshift state for select and steal order */
+    int spinning;             /* counted in sched.nspinning */
+    int id;
+    struct stack_cache stacks;
+    struct io_p io;
+    pthread_t thread;
+    char *g0_stack_lo;        /* worker thread stack bounds, for the sanitizers */
+    size_t g0_stack_size;
+
+    /* ---- shared ------------------------------------------------------------------------ */
+    ck_ring_t runq rill_cacheline_aligned; /* SPMC: owner enqueues and dequeues, thieves dequeue */
+    ck_ring_buffer_t runq_buf[RUNQ_SIZE];
+    int idle rill_cacheline_aligned; /* 1: on the idle list (sleeps or about to); CAS by wakers */
+    struct timer_heap timers;
+};
+
+struct rilli_sched {
+    int nproc;                       /* number of Ps; fixed while running */
+    struct rilli_p **allp;
+    int running;                     /* a runtime is up (rill_go's -ESRCH check) */
+    int stopping;                    /* main returned, or deadlock: workers leave their loop */
+    int deadlock;                    /* set with stopping when no G can ever run again */
+    uint64_t next_id rill_cacheline_aligned; /* goroutine ids */
+    /* global run queue (injection): threads without a P, and run-queue overflow */
+    rilli_lock gq_lock rill_cacheline_aligned;
+    struct rilli_g *gq_head, *gq_tail; /* gq_lock */
+    uint32_t gq_n;                     /* written under gq_lock, read relaxed as a hint */
+    int npidle rill_cacheline_aligned; /* Ps with idle == 1 */
+    int nspinning;                     /* Ps looking for work without sleeping */
+    int nforeign;                      /* foreign threads blocked inside a rill call */
+    int nio;                           /* operations in flight that will wake a G */
+    pthread_mutex_t run_lock;          /* serialises rill_run */
+};
+
+extern struct rilli_sched rilli_sched;
+
+/* The current P, NULL on threads the runtime did not create. Not inlined and not pure, so the
+ * compiler never caches it across a context switch (a G may resume on another thread). */
+struct rilli_p *rilli_cur_p(void);
+void rilli_set_cur_p(struct rilli_p *p);
+/* The running G, NULL outside goroutines. Same caveat. */
+struct rilli_g *rilli_cur_g(void);
+
+/* Make g runnable. next: put it in the current P's runnext (a channel partner). Any context. */
+void rilli_ready(struct rilli_g *g, int next);
+/* Park the running G; someone must already be able to ready it. reason/obj: for the
+ * deadlock report. Goroutine context. */
+void rilli_park(const char *reason, const void *obj);
+/* The running G has returned: recycle it and run something else. Goroutine context. */
+__attribute__((noreturn)) void rilli_goexit(void);
+/* Called right after every switch lands, on the new context (sanitizers, dead G). */
+void rilli_sched_after_switch(struct rilli_g *from_hint);
+
+/* runq.c */
+int rilli_runq_put(struct rilli_p *p, struct rilli_g *g);       /* owner; 0 full */
+struct rilli_g *rilli_runq_get(struct rilli_p *p);              /* owner */
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim); /* thief */
+int rilli_runq_empty(struct rilli_p *p);
+void rilli_gq_put(struct rilli_g *g);                           /* any */
+struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch);     /* a P */
+
+/* park.c: idle workers */
+void rilli_wakep(void);                                         /* any context */
+void rilli_p_idle(struct rilli_p *p);                           /* scheduler context */
+void rilli_sched_stop_all(void);
+
+/* deadlock.c */
+int rilli_deadlock_check(void);   /* 1 when no G can run again (all Ps idle) */
+void rilli_deadlock_report(void);
+
+/* sched.c: run one P's loop until the runtime stops. */
+void rilli_sched_loop(struct rilli_p *p);
+uint32_t rilli_rand(void);
+
+#endif
