@@ -291,6 +291,7 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
         struct rilli_waiter w = {.elem = elem, .idx = 0, .sel = &sel};
         struct rilli_chan_wake wk = {0};
         rilli_sel_init(&sel);
+        sel.solo = 1;
         rilli_lock_acquire(&c->lock);
         if (c->cap)
             rilli_chan_enqueue(c, op, &w); /* before the re-try: see "No lost wakeup" */

@@ -110,6 +110,8 @@ struct rilli_sel {
     int state;           /* SEL_WAITING until claimed (CAS, acq_rel) */
     int result;          /* 0 or -EPIPE for the claimed case; written by the claimer before wake */
     uint32_t futex;      /* foreign thread: 0 -> 1 on wake (futex word) */
+    int solo;            /* queued on one queue only, no deadline: every claimer holds that
+                            queue's lock, so the claim needs no CAS */
 };
 
 struct rilli_waiter {

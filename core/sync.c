@@ -80,6 +80,7 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
         struct rilli_sel sel;
         struct rilli_waiter w = {.sel = &sel};
         rilli_sel_init(&sel);
+        sel.solo = 1;
         rilli_lock_acquire(&wg->lock);
         /* acq: under the lock, ordered after any add that reached zero and took the lock */
         if (rill_load_acq(&wg->count) == 0) {
@@ -115,6 +116,7 @@ static void mutex_lock_slow(struct mutex *m, struct rill_mutex *mp)
         struct rilli_sel sel;
         struct rilli_waiter w = {.sel = &sel};
         rilli_sel_init(&sel);
+        sel.solo = 1;
         rilli_lock_acquire(&m->lock);
         rill_faa_acqrel(&m->state, WAITER); /* acq_rel: counted before the re-check */
         uint64_t v = rill_load_relaxed(&m->state);

@@ -79,7 +79,14 @@ struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
             continue;
         }
         rilli_waitq_remove(q, w);
-        if (rilli_sel_claim(w->sel, state == SEL_CLAIM_IDX ? w->idx : state))
+        int st = state == SEL_CLAIM_IDX ? w->idx : state;
+        if (w->sel->solo) {
+            /* relaxed: a solo record is claimable only under this queue's lock, which we
+             * hold; the owner reads state after its wake, which orders it (ready/futex). */
+            rill_store_relaxed(&w->sel->state, st);
+            return w;
+        }
+        if (rilli_sel_claim(w->sel, st))
             return w;
         w = next; /* stale: claimed through another channel; dropped */
     }
@@ -92,6 +99,7 @@ void rilli_sel_init(struct rilli_sel *sel)
     sel->state = SEL_WAITING;
     sel->result = 0;
     sel->futex = 0;
+    sel->solo = 0;
 }
 
 void rilli_sel_wake(struct rilli_sel *sel)

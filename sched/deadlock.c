@@ -9,31 +9,66 @@
  * there is none of those, nothing ever will. Gs parked forever with nothing left to wake
  * them are exactly the ones the report lists.
  *
+ * Threads the runtime did not create are the one source it cannot see: a thread that has
+ * not called into rill yet may still send on a channel. So while the process has more
+ * threads than it had when rill_run() started plus the workers, the check answers "maybe"
+ * and the last idle worker re-checks every DEADLOCK_POLL_NS instead of reporting: a false
+ * report would kill a correct program, a late one costs a tenth of a second.
+ *
  * The check reads other Ps' timer heads and counters without their locks: every P is idle,
  * and an idle P changes none of them until it is woken, which requires one of the events the
  * check looks for.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "sched/sched.h"
 
 #define S rilli_sched
 
+static int process_threads(void)
+{
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    int field = 2, threads = -1;
+    for (; p && *p; p++)
+        if (*p == ' ' && ++field == 20) {
+            threads = atoi(p + 1);
+            break;
+        }
+    return threads;
+}
+
+void rilli_deadlock_init(void)
+{
+    S.base_threads = process_threads();
+}
+
 int rilli_deadlock_check(void)
 {
     if (rill_load_acq(&S.stopping) || rill_load_acq(&S.gq_n))
-        return 0;
+        return DEADLOCK_NO;
     /* acq: pairs with the release decrements of nforeign/nio (waitq.c, io). */
     if (rill_load_acq(&S.nforeign) || rill_load_acq(&S.nio))
-        return 0;
+        return DEADLOCK_NO;
     for (int i = 0; i < S.nproc; i++) {
         struct rilli_p *p = S.allp[i];
         if (rilli_timer_when0(&p->timers) != INT64_MAX || !rilli_runq_empty(p) || p->runnext)
-            return 0;
+            return DEADLOCK_NO;
     }
+    int threads = process_threads();
+    if (threads < 0 || S.base_threads < 0 || threads > S.base_threads + S.nproc - 1)
+        return DEADLOCK_MAYBE;
     int zero = 0;
     /* acq_rel: exactly one P reports. */
-    return rill_cas_acqrel(&S.deadlock, &zero, 1);
+    return rill_cas_acqrel(&S.deadlock, &zero, 1) ? DEADLOCK_YES : DEADLOCK_NO;
 }
 
 void rilli_deadlock_report(void)

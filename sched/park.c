@@ -98,12 +98,18 @@ void rilli_p_idle(struct rilli_p *p)
         idle_leave(p);
         return;
     }
-    if (rill_load_acq(&S.npidle) == S.nproc && rilli_deadlock_check()) {
-        idle_leave(p);
-        rilli_deadlock_report();
-        return;
+    int64_t timeout = sleep_timeout();
+    if (rill_load_acq(&S.npidle) == S.nproc) { /* acq: pairs with the seq_cst RMWs */
+        int d = rilli_deadlock_check();
+        if (d == DEADLOCK_YES) {
+            idle_leave(p);
+            rilli_deadlock_report();
+            return;
+        }
+        if (d == DEADLOCK_MAYBE && (timeout < 0 || timeout > DEADLOCK_POLL_NS))
+            timeout = DEADLOCK_POLL_NS;
     }
-    rilli_io_wait(&p->io, sleep_timeout());
+    rilli_io_wait(&p->io, timeout);
     idle_leave(p);
 }
 

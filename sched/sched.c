@@ -489,6 +489,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
     rilli_stack_global_init(stack, cfg ? cfg->flags : 0);
     rilli_io_global_init();
     rilli_panic_install();
+    rilli_deadlock_init();
     int rc = sched_create(config_workers(cfg));
     if (rc < 0)
         goto out;

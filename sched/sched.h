@@ -58,6 +58,7 @@ struct rilli_sched {
     int nspinning;                     /* Ps looking for work without sleeping */
     int nforeign;                      /* foreign threads blocked inside a rill call */
     int nio;                           /* operations in flight that will wake a G */
+    int base_threads;                  /* process threads when rill_run started */
     pthread_mutex_t run_lock;          /* serialises rill_run */
 };
 
@@ -94,7 +95,10 @@ void rilli_p_idle(struct rilli_p *p);                           /* scheduler con
 void rilli_sched_stop_all(void);
 
 /* deadlock.c */
-int rilli_deadlock_check(void);   /* 1 when no G can run again (all Ps idle) */
+enum { DEADLOCK_NO = 0, DEADLOCK_YES = 1, DEADLOCK_MAYBE = 2 };
+#define DEADLOCK_POLL_NS 100000000 /* re-check period while foreign threads could wake a G */
+void rilli_deadlock_init(void);   /* at rill_run start: count the process's threads */
+int rilli_deadlock_check(void);   /* all Ps idle: DEADLOCK_*; YES exactly once */
 void rilli_deadlock_report(void);
 
 /* sched.c: run one P's loop until the runtime stops. */
