@@ -44,9 +44,11 @@ struct rilli_g {
     void (*fn)(void *);  /* entry function, kept for the deadlock report */
     void *arg;           /* fn's argument (points into the stack when copied) */
     struct rilli_g *next; /* run-queue-global / free-list link (owner of that list) */
+    struct rilli_g *prev; /* global stack pool link (stack.c lock) */
     char *stack_lo;      /* lowest usable byte (just above the guard page or canary) */
     char *stack_hi;      /* one past the highest byte; 16-byte aligned */
     struct rilli_slab *slab;
+    uint64_t *canary;    /* unguarded stacks: the word an overflow hits first; else NULL */
     uint8_t guarded;     /* a PROT_NONE page sits below stack_lo */
     uint8_t main;        /* this G runs rill_run's main: its return stops the runtime */
     void *recover;       /* innermost rill_recover frame (panic.c), NULL if none */

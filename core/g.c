@@ -85,7 +85,7 @@ void rilli_g_switch(struct rilli_g *from, struct rilli_g *to)
     while ((sp = rill_load_acq(&to->sp)) == NULL)
         rill_cpu_relax();
     rill_store_relaxed(&to->sp, NULL); /* relaxed: 'to' is ours now; nobody else reads it */
-    if (!from->guarded && from->slab)
+    if (from->canary)
         rilli_stack_check(from);
 #ifdef RILL_ASAN
     __sanitizer_start_switch_fiber(from->status == G_DEAD ? NULL : &from->asan_fake,

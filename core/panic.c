@@ -12,6 +12,7 @@
  */
 #include <execinfo.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,13 +82,23 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
     struct rilli_p *p = rilli_cur_p();
     struct rilli_g *g = p ? p->cur : NULL;
-    if (!rilli_stack_in_guard(g, si->si_addr)) {
+    /* A guard-page hit, or (unguarded stacks) a fault with the stack pointer already below
+     * the G's stack: the overflow ran through the slots below until it met a guard page or
+     * an unmapped page. */
+#if defined(__x86_64__)
+    const char *sp = (const char *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+#else
+    const char *sp = NULL; /* other ISAs: guard-page hits only */
+#endif
+    int below = g && g->slab && sp && sp < g->stack_lo && sp > g->stack_lo - (64 << 20);
+    if (!rilli_stack_in_guard(g, si->si_addr) && !below) {
         chain(sig, si, uc);
         return;
     }
     put("goroutine ");
     put_u64(g->id);
-    put(": stack overflow (guard page hit; stack size ");
+    put(below && !g->guarded ? ": stack overflow (beyond its unguarded stack; stack size "
+                             : ": stack overflow (guard page hit; stack size ");
     put_u64(rilli_stack_size());
     put(" bytes)\n");
     void *pcs[48];

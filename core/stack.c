@@ -13,18 +13,19 @@
  *
  * Policy. Every guard page splits the mapping into two VMAs, and vm.max_map_count (65530 by
  * default) caps a process at ~32K of them. rill guards the first (max_map_count - 16384) / 2
- * stacks, then hands out canary stacks: a known word at the lowest usable address, checked
- * on every switch away from the G. A guard-page overflow is caught at the faulting access by
+ * stacks, then hands out canary stacks: a known word just below the lowest usable address (in
+ * the top zone of the slot below, a page resident anyway, so the canary costs no RSS),
+ * checked on every switch away from the G. A guard-page overflow is caught at the faulting access by
  * the SIGSEGV handler (panic.c); a canary overflow is caught at the next switch (late, but
  * never silent). A parked G with a shallow stack costs one resident page plus its header.
  *
  * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). Beyond that
- * they go to the global pool (rilli_lock): up to HOT_MAX keep their pages, the rest are
- * MADV_DONTNEED'd first, so a burst of a million goroutines does not pin its memory after it
- * ends. Memory goes back to the OS (munmap) when rill_run returns.
+ * they go to the global pool (rilli_lock). Once the pool holds more than HOT_MAX stacks, every
+ * slab that becomes wholly free is MADV_DONTNEED'd in one call, so a burst of a million
+ * goroutines does not pin its memory after it ends. munmap happens when rill_run returns.
  *
  * Invariants:
- *  1. A G is in exactly one of: a P cache, the global hot or cold list, or live use.
+ *  1. A G is in exactly one of: a P cache, the global pool, or live use.
  *  2. Slabs are only appended while running and only unmapped at rill_run's end.
  */
 #include <errno.h>
@@ -42,16 +43,22 @@
 #endif
 
 #define SLAB_STACKS 64
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL and we fault lazily */
+#endif
 #define CACHE_MAX 64
 #define CACHE_BATCH 32
 #define HOT_MAX 1024
 #define CANARY 0x52494c4c5354414bULL /* "RILLSTAK" */
+#define CANARY_ZONE 64 /* top bytes of each slot: the canary of the slot above */
 
 struct rilli_slab {
     struct rilli_slab *next;
     char *base;
     size_t len;
     unsigned n;
+    unsigned nfree; /* its Gs in the global pool; stk.lock */
+    int cold;       /* its stacks were given back to the kernel and none was used since */
     struct rilli_g g[SLAB_STACKS];
 };
 
@@ -60,8 +67,8 @@ static struct {
     size_t stack_size; /* usable bytes above the guard/canary page */
     long guard_budget; /* guarded stacks still allowed; lock */
     rilli_lock lock;
-    struct rilli_g *hot, *cold; /* lock */
-    unsigned nhot;               /* lock */
+    struct rilli_g *free;        /* global pool; lock */
+    unsigned nfree;              /* lock */
     struct rilli_slab *slabs;    /* lock */
 } stk;
 
@@ -114,9 +121,22 @@ static struct rilli_g *slab_new(void)
         struct rilli_g *g = &s->g[i];
         char *lo = s->base + i * slot;
         g->slab = s;
-        g->stack_hi = lo + slot;
+        g->stack_hi = lo + slot - CANARY_ZONE;
         g->guarded = (long)i < guards && mprotect(lo, stk.page, PROT_NONE) == 0;
         g->stack_lo = g->guarded ? lo + stk.page : lo;
+        if (!g->guarded) {
+            /* The canary sits where an overflow lands first: the top zone of the slot below,
+             * a page that is resident anyway; slot 0 has none below and keeps its own. */
+            if (i > 0) {
+                g->canary = (uint64_t *)(lo - sizeof(uint64_t));
+            } else {
+                g->canary = (uint64_t *)lo;
+                g->stack_lo = lo + CANARY_ZONE;
+            }
+        }
+        /* Fault in the top page now, in one call: every G touches it at once (argument,
+         * first frames), and a demand fault costs several times more on a VM. */
+        madvise(g->stack_hi - stk.page, stk.page, MADV_POPULATE_WRITE);
 #ifdef RILL_TSAN
         g->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -131,9 +151,35 @@ static struct rilli_g *slab_new(void)
 
 static void stack_prepare(struct rilli_g *g)
 {
-    if (!g->guarded)
-        *(uint64_t *)g->stack_lo = CANARY;
+    if (g->canary)
+        *g->canary = CANARY;
     g->next = NULL;
+}
+
+/* Refill P's cache (or get one G for a thread without a P) from the global pool or a slab. */
+/* Global pool: a doubly linked list of free Gs (lock). Unlinking a whole slab is O(slab). */
+static void pool_link(struct rilli_g *g)
+{
+    g->prev = NULL;
+    g->next = stk.free;
+    if (stk.free)
+        stk.free->prev = g;
+    stk.free = g;
+    stk.nfree++;
+    g->slab->nfree++;
+}
+
+static void pool_unlink(struct rilli_g *g)
+{
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        stk.free = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    stk.nfree--;
+    g->slab->nfree--;
+    g->slab->cold = 0;
 }
 
 /* Refill P's cache (or get one G for a thread without a P) from the global pool or a slab. */
@@ -142,16 +188,9 @@ static struct rilli_g *stack_get_slow(struct rilli_p *p)
     struct rilli_g *chain = NULL;
     unsigned want = p ? CACHE_BATCH : 1, got = 0;
     rilli_lock_acquire(&stk.lock);
-    while (got < want && (stk.hot || stk.cold)) {
-        struct rilli_g *g;
-        if (stk.hot) {
-            g = stk.hot;
-            stk.hot = g->next;
-            stk.nhot--;
-        } else {
-            g = stk.cold;
-            stk.cold = g->next;
-        }
+    while (got < want && stk.free) {
+        struct rilli_g *g = stk.free;
+        pool_unlink(g);
         g->next = chain;
         chain = g;
         got++;
@@ -170,17 +209,12 @@ static struct rilli_g *stack_get_slow(struct rilli_p *p)
             chain = n;
         }
     } else if (chain) {
-        /* a fresh slab for a thread without a P: give the rest to the global pool */
-        struct rilli_g *last = chain;
-        unsigned n = 1;
-        while (last->next) {
-            last = last->next;
-            n++;
+        rilli_lock_acquire(&stk.lock); /* a fresh slab for a thread without a P */
+        while (chain) {
+            struct rilli_g *n = chain->next;
+            pool_link(chain);
+            chain = n;
         }
-        rilli_lock_acquire(&stk.lock);
-        last->next = stk.hot;
-        stk.hot = chain;
-        stk.nhot += n;
         rilli_lock_release(&stk.lock);
     }
     stack_prepare(g);
@@ -199,22 +233,31 @@ struct rilli_g *rilli_stack_get(struct rilli_p *p)
     return stack_get_slow(p);
 }
 
+/*
+ * Return a G to the global pool. When that completes a slab and the pool holds more than
+ * HOT_MAX free stacks, the whole slab is given back to the kernel with one MADV_DONTNEED:
+ * one call (and one TLB shootdown, which costs ~100 us on a VM) per 64 stacks instead of one
+ * per stack. The slab's Gs are unlinked meanwhile, so nobody can be handed a stack that is
+ * being zapped.
+ */
 static void stack_put_global(struct rilli_g *g)
 {
+    struct rilli_slab *s = g->slab;
     rilli_lock_acquire(&stk.lock);
-    if (stk.nhot < HOT_MAX) {
-        g->next = stk.hot;
-        stk.hot = g;
-        stk.nhot++;
+    pool_link(g);
+    if (s->nfree < SLAB_STACKS || s->cold || stk.nfree <= HOT_MAX) {
         rilli_lock_release(&stk.lock);
         return;
     }
+    for (unsigned i = 0; i < SLAB_STACKS; i++)
+        pool_unlink(&s->g[i]);
     rilli_lock_release(&stk.lock);
-    /* Give the pages back; the next user faults in fresh zero pages. */
-    madvise(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo), MADV_DONTNEED);
+    size_t skip = s->g[0].stack_lo - s->base;
+    madvise(s->base + skip, s->len - skip, MADV_DONTNEED);
     rilli_lock_acquire(&stk.lock);
-    g->next = stk.cold;
-    stk.cold = g;
+    for (unsigned i = 0; i < SLAB_STACKS; i++)
+        pool_link(&s->g[i]);
+    s->cold = 1;
     rilli_lock_release(&stk.lock);
 }
 
@@ -248,9 +291,9 @@ int rilli_stack_in_guard(const struct rilli_g *g, const void *addr)
 
 void rilli_stack_check(const struct rilli_g *g)
 {
-    if (rill_unlikely(*(const uint64_t *)g->stack_lo != CANARY))
+    if (rill_unlikely(*g->canary != CANARY))
         rill_throw("goroutine %llu: stack overflow (canary at %p overwritten; stack size %zu)",
-                   (unsigned long long)g->id, (void *)g->stack_lo, stk.stack_size);
+                   (unsigned long long)g->id, (void *)g->canary, stk.stack_size);
 }
 
 void rilli_stack_foreach_g(void (*fn)(struct rilli_g *, void *), void *arg)
@@ -274,6 +317,6 @@ void rilli_stack_global_fini(void)
         s = n;
     }
     stk.slabs = NULL;
-    stk.hot = stk.cold = NULL;
-    stk.nhot = 0;
+    stk.free = NULL;
+    stk.nfree = 0;
 }
