@@ -78,9 +78,22 @@ struct rill_chan {
     struct rilli_waitq recvq, sendq;
 };
 
+/* memcpy/memset with n == 0 still require valid pointers; signal channels pass NULL. */
+static inline void elem_copy(void *dst, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}
+
+static inline void elem_zero(void *dst, size_t n)
+{
+    if (n && dst)
+        memset(dst, 0, n);
+}
+
 static inline struct cell *cell_at(struct rill_chan *c, uint64_t pos)
 {
-    return (struct cell *)(c->cells + (pos & (c->one_lap - 1)) * c->stride);
+    return (struct cell *)(void *)(c->cells + (pos & (c->one_lap - 1)) * c->stride);
 }
 
 static inline uint64_t pos_next(struct rill_chan *c, uint64_t pos)
@@ -114,7 +127,7 @@ static int ring_push(struct rill_chan *c, const void *elem)
             uint64_t nt = pos_next(c, pos) | (t & (CLOSED | WAITERS));
             /* acq_rel: claims pos; the synchronising access for tail.WAITERS (file top) */
             if (rill_cas_acqrel(&c->tail, &t, nt)) {
-                memcpy(cl->data, elem, c->esize);
+                elem_copy(cl->data, elem, c->esize);
                 /* rel: publishes the value; pairs with the acq stamp load in ring_pop() */
                 rill_store_rel(&cl->stamp, (pos + 1) & POS_MASK);
                 return (t & WAITERS) ? 1 : 0;
@@ -148,7 +161,7 @@ static int ring_pop(struct rill_chan *c, void *elem)
             /* acq_rel: claims pos; the synchronising access for head.WAITERS */
             if (rill_cas_acqrel(&c->head, &h, nh)) {
                 if (elem)
-                    memcpy(elem, cl->data, c->esize);
+                    elem_copy(elem, cl->data, c->esize);
                 /* rel: the cell is free for the next lap; pairs with ring_push()'s acq */
                 rill_store_rel(&cl->stamp, (pos + c->one_lap) & POS_MASK);
                 return (h & WAITERS) ? 1 : 0;
@@ -228,8 +241,8 @@ int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct r
             wk->op = op == RILL_SEND ? RILL_RECV : RILL_SEND;
             r = 0;
         }
-        if (r == -EPIPE && op == RILL_RECV && elem)
-            memset(elem, 0, c->esize);
+        if (r == -EPIPE && op == RILL_RECV)
+            elem_zero(elem, c->esize);
         return r;
     }
     if (op == RILL_SEND) {
@@ -239,7 +252,7 @@ int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct r
         if (!w)
             return -EAGAIN;
         if (w->elem)
-            memcpy(w->elem, elem, c->esize);
+            elem_copy(w->elem, elem, c->esize);
         w->sel->result = 0;
         wk->sel = w->sel;
         return 0;
@@ -247,14 +260,13 @@ int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct r
     struct rilli_waiter *w = rilli_waitq_claim(&c->sendq, SEL_CLAIM_IDX, self);
     if (w) {
         if (elem)
-            memcpy(elem, w->elem, c->esize);
+            elem_copy(elem, w->elem, c->esize);
         w->sel->result = 0;
         wk->sel = w->sel;
         return 0;
     }
     if (c->closed) {
-        if (elem)
-            memset(elem, 0, c->esize);
+        elem_zero(elem, c->esize);
         return -EPIPE;
     }
     return -EAGAIN;
@@ -339,7 +351,7 @@ struct rill_chan *rill_chan_make(size_t elem_size, size_t cap)
     c->stride = stride;
     c->cells = (unsigned char *)c + hdr;
     for (size_t i = 0; i < cap; i++)
-        ((struct cell *)(c->cells + i * stride))->stamp = i;
+        ((struct cell *)(void *)(c->cells + i * stride))->stamp = i;
     return c;
 }
 
@@ -390,8 +402,7 @@ int rill_chan_recv(struct rill_chan *c, void *elem)
             return 0;
         }
         if (r == -EPIPE) {
-            if (elem)
-                memset(elem, 0, c->esize);
+            elem_zero(elem, c->esize);
             return r;
         }
     }

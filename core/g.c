@@ -67,11 +67,14 @@ struct rilli_g *rilli_g_new(struct rilli_p *p, void (*fn)(void *), const void *a
         g->arg = (void *)arg;
     }
     char *sp = top - RILL_CTX_FRAME;
+    uint32_t mxcsr = RILL_CTX_MXCSR_DEFAULT;
+    uint16_t fpucw = RILL_CTX_FPUCW_DEFAULT;
+    void *entry = (void *)rilli_ctx_entry;
     memset(sp, 0, RILL_CTX_FRAME);
-    *(uint32_t *)(sp + RILL_CTX_OFF_MXCSR) = RILL_CTX_MXCSR_DEFAULT;
-    *(uint16_t *)(sp + RILL_CTX_OFF_FPUCW) = RILL_CTX_FPUCW_DEFAULT;
-    *(void **)(sp + RILL_CTX_OFF_R12) = g;
-    *(void **)(sp + RILL_CTX_OFF_RET) = (void *)rilli_ctx_entry;
+    memcpy(sp + RILL_CTX_OFF_MXCSR, &mxcsr, sizeof(mxcsr));
+    memcpy(sp + RILL_CTX_OFF_FPUCW, &fpucw, sizeof(fpucw));
+    memcpy(sp + RILL_CTX_OFF_R12, &g, sizeof(g));
+    memcpy(sp + RILL_CTX_OFF_RET, &entry, sizeof(entry));
     g->sp = sp; /* published to other threads by the run-queue push (release) */
     g->status = G_RUNNABLE;
     return g;
@@ -104,6 +107,7 @@ void rilli_g_main(struct rilli_g *g)
     rilli_sched_after_switch(g);
     g->fn(g->arg);
     rilli_goexit();
+    __builtin_unreachable();
 }
 
 /* Walk a parked G's frame-pointer chain from its save area. Runtime stopped. */
@@ -113,8 +117,9 @@ static int g_backtrace(const struct rilli_g *g, void **pcs, int max)
     int n = 0;
     if (!sp || sp < g->stack_lo || sp >= g->stack_hi)
         return 0;
-    pcs[n++] = *(void *const *)(sp + RILL_CTX_OFF_RET);
-    const uintptr_t *fp = *(uintptr_t *const *)(sp + RILL_CTX_OFF_RBP);
+    const uintptr_t *fp;
+    memcpy(&pcs[n++], sp + RILL_CTX_OFF_RET, sizeof(void *));
+    memcpy(&fp, sp + RILL_CTX_OFF_RBP, sizeof(fp));
     while (n < max && (const char *)fp >= g->stack_lo && (const char *)fp < g->stack_hi - 16) {
         if (!fp[1])
             break;

@@ -128,6 +128,9 @@ static __thread void *altstack_mem;
 
 int rilli_altstack_init(void)
 {
+#ifdef RILL_ASAN
+    return 0; /* ASan gives every thread its own alternate stack and owns SIGSEGV */
+#endif
     stack_t cur;
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= 16384)
         return 0; /* the thread has one already (a sanitizer's, or the user's): keep it */

@@ -128,9 +128,9 @@ static struct rilli_g *slab_new(void)
             /* The canary sits where an overflow lands first: the top zone of the slot below,
              * a page that is resident anyway; slot 0 has none below and keeps its own. */
             if (i > 0) {
-                g->canary = (uint64_t *)(lo - sizeof(uint64_t));
+                g->canary = (uint64_t *)(void *)(lo - sizeof(uint64_t));
             } else {
-                g->canary = (uint64_t *)lo;
+                g->canary = (uint64_t *)(void *)lo;
                 g->stack_lo = lo + CANARY_ZONE;
             }
         }

@@ -32,11 +32,13 @@ extern "C" {
 /* Time                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
+/* clang-format off */
 #define RILL_FOREVER ((int64_t)-1)
 #define RILL_NS(n) ((int64_t)(n))
 #define RILL_US(n) ((int64_t)(n) * 1000LL)
 #define RILL_MS(n) ((int64_t)(n) * 1000000LL)
 #define RILL_SEC(n) ((int64_t)(n) * 1000000000LL)
+/* clang-format on */
 
 /* Monotonic time in nanoseconds (CLOCK_MONOTONIC). Any thread. */
 RILL_API int64_t rill_now(void);
@@ -182,7 +184,9 @@ RILL_API struct rill_chan *rill_tick(int64_t period);
 struct rill_waitgroup {
     uint64_t opaque[4];
 };
+/* clang-format off */
 #define RILL_WAITGROUP_INIT {{0, 0, 0, 0}}
+/* clang-format on */
 
 /* Add n (may be negative) to the counter. 0; -EINVAL if the counter would go negative. */
 RILL_API int rill_wg_add(struct rill_waitgroup *wg, int n);
@@ -196,7 +200,9 @@ RILL_API int rill_wg_wait(struct rill_waitgroup *wg);
 struct rill_mutex {
     uint64_t opaque[4];
 };
+/* clang-format off */
 #define RILL_MUTEX_INIT {{0, 0, 0, 0}}
+/* clang-format on */
 
 RILL_API void rill_mutex_lock(struct rill_mutex *m);
 /* 0 when taken, -EBUSY when held. */

@@ -416,6 +416,8 @@ static void *worker_main(void *arg)
 {
     struct rilli_p *p = arg;
     worker_setup(p);
+    if (pthread_barrier_wait(&start_barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
+        rilli_deadlock_init(); /* before any worker has run a goroutine: it idles first */
     pthread_barrier_wait(&start_barrier);
     rilli_sched_loop(p);
     pthread_barrier_wait(&start_barrier); /* no worker tears its ring down while others may
@@ -489,7 +491,6 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
     rilli_stack_global_init(stack, cfg ? cfg->flags : 0);
     rilli_io_global_init();
     rilli_panic_install();
-    rilli_deadlock_init();
     int rc = sched_create(config_workers(cfg));
     if (rc < 0)
         goto out;

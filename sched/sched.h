@@ -77,7 +77,8 @@ void rilli_ready(struct rilli_g *g, int next);
  * deadlock report. Goroutine context. */
 void rilli_park(const char *reason, const void *obj);
 /* The running G has returned: recycle it and run something else. Goroutine context. */
-__attribute__((noreturn)) void rilli_goexit(void);
+void rilli_goexit(void); /* never returns; not marked noreturn so ASan does not
+                             * unpoison the stack we are leaving (fiber-unaware) */
 /* Called right after every switch lands, on the new context (sanitizers, dead G). */
 void rilli_sched_after_switch(struct rilli_g *from_hint);
 
