@@ -48,7 +48,7 @@
 #endif
 #define CACHE_MAX 64
 #define CACHE_BATCH 32
-#define HOT_MAX 1024
+#define HOT_MAX 16384 /* free stacks kept resident (~64 MiB at 4 KiB touched each) */
 #define CANARY 0x52494c4c5354414bULL /* "RILLSTAK" */
 #define CANARY_ZONE 64 /* top bytes of each slot: the canary of the slot above */
 

@@ -13,8 +13,9 @@
  * queue lock, before the re-check: an unlocker that sees no waiter bits does not need the
  * queue, and one that sees them takes the queue lock and finds the record.
  *
- * WaitGroup: counter in an atomic; wait queues itself under the lock after re-reading the
- * counter there; the add that brings the counter to zero takes the same lock and wakes all.
+ * WaitGroup: counter and waiter count in one atomic word; a waiter counts and queues itself
+ * under the lock while the counter is non-zero; the add that brings the counter to zero takes
+ * the lock only if someone waits, and wakes them all.
  */
 #include <errno.h>
 
@@ -22,7 +23,7 @@
 #include "sched/sched.h"
 
 struct wg {
-    int64_t count;       /* atomic */
+    uint64_t state;       /* atomic: counter << 32 | waiters (queued or about to be) */
     rilli_lock lock;
     struct rilli_waitq q; /* lock */
 };
@@ -36,25 +37,36 @@ struct mutex {
 _Static_assert(sizeof(struct wg) <= sizeof(struct rill_waitgroup), "rill_waitgroup too small");
 _Static_assert(sizeof(struct mutex) <= sizeof(struct rill_mutex), "rill_mutex too small");
 
+/*
+ * The counter and the number of waiters share one word, as in Go, so the add that brings
+ * the counter to zero knows at once whether anyone waits: with no waiter it never touches
+ * the WaitGroup again, which lets a waiter that saw zero free it right away.
+ */
+#define WG_ONE (1ULL << 32)
+
 int rill_wg_add(struct rill_waitgroup *wgp, int n)
 {
     if (!wgp)
         return -EINVAL;
     struct wg *wg = (struct wg *)wgp;
     /* acq_rel: the goroutine's work before done() happens before the waiter's return */
-    int64_t v = rill_faa_acqrel(&wg->count, n) + n;
-    if (v < 0) {
-        rill_faa_acqrel(&wg->count, -n); /* undo; acq_rel as above */
+    uint64_t v = rill_faa_acqrel(&wg->state, (uint64_t)(int64_t)n * WG_ONE) +
+                 (uint64_t)(int64_t)n * WG_ONE;
+    int32_t count = (int32_t)(v >> 32);
+    if (count < 0) {
+        rill_faa_acqrel(&wg->state, (uint64_t)(-(int64_t)n) * WG_ONE); /* undo */
         return -EINVAL;
     }
-    if (v > 0 || n == 0)
+    if (count > 0 || (uint32_t)v == 0 || n == 0)
         return 0;
+    /* Zero with waiters: they are all queued (counted and queued under the lock). */
     struct rilli_waiter *wake = NULL, *w;
     rilli_lock_acquire(&wg->lock);
     while ((w = rilli_waitq_claim(&wg->q, SEL_RETRY, NULL))) {
         w->next = wake;
         wake = w;
     }
+    rill_store_rel(&wg->state, 0); /* rel: the waiters' count is consumed */
     rilli_lock_release(&wg->lock);
     while (wake) {
         struct rilli_waiter *next = wake->next;
@@ -75,15 +87,18 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
         return -EINVAL;
     struct wg *wg = (struct wg *)wgp;
     for (;;) {
-        if (rill_load_acq(&wg->count) == 0) /* acq: pairs with the acq_rel add */
+        if ((rill_load_acq(&wg->state) >> 32) == 0) /* acq: pairs with the acq_rel add */
             return 0;
         struct rilli_sel sel;
         struct rilli_waiter w = {.sel = &sel};
         rilli_sel_init(&sel);
         sel.solo = 1;
         rilli_lock_acquire(&wg->lock);
-        /* acq: under the lock, ordered after any add that reached zero and took the lock */
-        if (rill_load_acq(&wg->count) == 0) {
+        uint64_t v = rill_load_relaxed(&wg->state); /* relaxed: validated by the CAS */
+        int counted = 0;
+        while ((v >> 32) != 0 && !(counted = rill_cas_acqrel(&wg->state, &v, v + 1)))
+            ;
+        if (!counted) {
             rilli_lock_release(&wg->lock);
             return 0;
         }
