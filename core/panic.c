@@ -1,6 +1,12 @@
 /*
- * panic.c - fatal errors: rill_throw() for broken invariants, and the SIGSEGV handler that
- * turns a hit on a goroutine's guard page into "goroutine N: stack overflow".
+ * panic.c - fatal errors: rill_throw() for broken invariants, rill_panic()/rill_recover()
+ * (Go's panic and recover), and the SIGSEGV handler that turns a hit on a goroutine's guard
+ * page into "goroutine N: stack overflow".
+ *
+ * Recover is a sigsetjmp frame on the goroutine's own stack, linked from g->recover; a panic
+ * siglongjmps to the innermost one. The jump never leaves the goroutine's stack, so it is
+ * valid even if the goroutine moved to another worker thread in between (the jmp_buf holds
+ * only registers and stack addresses; glibc's pointer guard is per process).
  * Design: docs/DESIGN.md "Stacks" (overflow).
  *
  * The handler runs on a per-worker sigaltstack (the faulting stack has no room left). If the
@@ -10,7 +16,9 @@
  * handler that was installed before ours (a sanitizer's, say), or re-raised with the default
  * action, so rill never hides a crash that is not its business.
  */
+#include <errno.h>
 #include <execinfo.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <ucontext.h>
 #include <stdarg.h>
@@ -149,4 +157,58 @@ void rilli_altstack_fini(void)
     sigaltstack(&ss, NULL);
     free(altstack_mem);
     altstack_mem = NULL;
+}
+
+struct recover_frame {
+    sigjmp_buf jb;
+    struct recover_frame *prev;
+    char *msg;
+    size_t len;
+};
+
+int rill_recover(void (*fn)(void *), void *arg, char *msg, size_t len)
+{
+    if (!fn)
+        return -EINVAL;
+    struct rilli_g *g = rilli_cur_g();
+    if (!g) {
+        fn(arg);
+        return 0;
+    }
+    struct recover_frame fr = {.prev = g->recover, .msg = msg, .len = len};
+    if (sigsetjmp(fr.jb, 0) == 0) {
+        g->recover = &fr;
+        fn(arg);
+        rilli_cur_g()->recover = fr.prev; /* re-read: the G may run on another thread now */
+        return 0;
+    }
+    rilli_cur_g()->recover = fr.prev;
+    return -ECANCELED;
+}
+
+void rill_panic(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    struct rilli_g *g = rilli_cur_g();
+    struct recover_frame *fr = g ? g->recover : NULL;
+    if (fr) {
+        if (fr->msg && fr->len) {
+            strncpy(fr->msg, buf, fr->len - 1);
+            fr->msg[fr->len - 1] = 0;
+        }
+        siglongjmp(fr->jb, 1);
+    }
+    if (g)
+        fprintf(stderr, "panic: %s\n\ngoroutine %llu [running]:\n", buf, (unsigned long long)g->id);
+    else
+        fprintf(stderr, "panic: %s\n\n", buf);
+    void *pcs[64];
+    int n = backtrace(pcs, 64);
+    fflush(stderr);
+    backtrace_symbols_fd(pcs, n, 2);
+    abort();
 }

@@ -210,6 +210,34 @@ RILL_API int rill_mutex_trylock(struct rill_mutex *m);
 /* Unlocking an unlocked mutex is fatal, as in Go. */
 RILL_API void rill_mutex_unlock(struct rill_mutex *m);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Panic and recover                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+#define RILL_NORETURN_PRINTF __attribute__((noreturn, format(printf, 1, 2)))
+#else
+#define RILL_NORETURN_PRINTF
+#endif
+
+/*
+ * Go's panic: stop the current goroutine with a message. Inside rill_recover() the panic
+ * unwinds to it (no C cleanup runs on the way: free what you own before panicking, or
+ * recover close to the allocation). Unrecovered, it prints "panic: <message>", the goroutine
+ * id and a backtrace to stderr and aborts the process, as Go does. Any thread (outside
+ * goroutines there is nothing to recover to: it prints and aborts).
+ */
+RILL_API void rill_panic(const char *fmt, ...) RILL_NORETURN_PRINTF;
+
+/*
+ * Go's recover, as a call: run fn(arg); if fn (or anything it calls on this goroutine)
+ * panics, return -ECANCELED with the panic message copied into msg (NUL-terminated,
+ * truncated to len; msg may be NULL). 0 when fn returns normally; -EINVAL for a NULL fn.
+ * Calls nest: a panic goes to the innermost rill_recover of its goroutine. Goroutine
+ * context (from other threads it runs fn but cannot catch a panic).
+ */
+RILL_API int rill_recover(void (*fn)(void *), void *arg, char *msg, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
