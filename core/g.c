@@ -88,6 +88,9 @@ void rilli_g_switch(struct rilli_g *from, struct rilli_g *to)
     while ((sp = rill_load_acq(&to->sp)) == NULL)
         rill_cpu_relax();
     rill_store_relaxed(&to->sp, NULL); /* relaxed: 'to' is ours now; nobody else reads it */
+    /* TSan cannot see the publishing store (it is in switch.S): tell it that everything 'to'
+     * did before it was switched out happens before we enter it. */
+    rill_tsan_acquire(&to->sp);
     if (from->canary)
         rilli_stack_check(from);
 #ifdef RILL_ASAN
@@ -95,6 +98,7 @@ void rilli_g_switch(struct rilli_g *from, struct rilli_g *to)
                                    to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
 #endif
 #ifdef RILL_TSAN
+    rill_tsan_release(&from->sp); /* pairs with the acquire above, on the next entry of from */
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
     rilli_ctx_switch(&from->sp, sp);

@@ -137,9 +137,6 @@ static struct rilli_g *slab_new(void)
         /* Fault in the top page now, in one call: every G touches it at once (argument,
          * first frames), and a demand fault costs several times more on a VM. */
         madvise(g->stack_hi - stk.page, stk.page, MADV_POPULATE_WRITE);
-#ifdef RILL_TSAN
-        g->tsan_fiber = __tsan_create_fiber(0);
-#endif
         g->next = i + 1 < SLAB_STACKS ? &s->g[i + 1] : NULL;
     }
     rilli_lock_acquire(&stk.lock);
@@ -151,6 +148,12 @@ static struct rilli_g *slab_new(void)
 
 static void stack_prepare(struct rilli_g *g)
 {
+#ifdef RILL_TSAN
+    /* A TSan fiber costs about as much as a thread context: made on first use, then kept
+     * with the G across spawns. */
+    if (!g->tsan_fiber)
+        g->tsan_fiber = __tsan_create_fiber(0);
+#endif
     if (g->canary)
         *g->canary = CANARY;
     g->next = NULL;
@@ -310,7 +313,8 @@ void rilli_stack_global_fini(void)
         struct rilli_slab *n = s->next;
 #ifdef RILL_TSAN
         for (unsigned i = 0; i < s->n; i++)
-            __tsan_destroy_fiber(s->g[i].tsan_fiber);
+            if (s->g[i].tsan_fiber)
+                __tsan_destroy_fiber(s->g[i].tsan_fiber);
 #endif
         munmap(s->base, s->len);
         free(s);

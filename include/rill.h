@@ -238,6 +238,116 @@ RILL_API void rill_panic(const char *fmt, ...) RILL_NORETURN_PRINTF;
  */
 RILL_API int rill_recover(void (*fn)(void *), void *arg, char *msg, size_t len);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Typed channels                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * RILL_CHAN_DECLARE(name, T) declares a channel type that carries values of type T, so you do
+ * not pass void * around. It also declares send-only and receive-only handles, like Go's
+ * chan<- T and <-chan T. Use it at file scope, once per element type:
+ *
+ *     RILL_CHAN_DECLARE(intchan, int);        // Go: chan int
+ *
+ *     struct intchan ch = intchan_make(0);    // ch := make(chan int); ch.tx.c == NULL: no memory
+ *     intchan_send(ch.tx, &(int){42});        // ch <- 42
+ *     int v;
+ *     intchan_recv(ch.rx, &v);                // v := <-ch (-EPIPE: closed and drained, v = 0)
+ *     intchan_close(ch.tx);                   // close(ch)
+ *     intchan_free(ch);
+ *
+ * The three handle types, each a struct wrapping one struct rill_chan * named c:
+ *
+ *     struct intchan        both directions (Go's chan int): its members tx and rx are the two
+ *                           ends, so passing ch.tx or ch.rx is Go's implicit conversion of a
+ *                           chan int to a chan<- int or a <-chan int.
+ *     struct intchan_send   the send end (chan<- int): send, try_send, close, send_case.
+ *     struct intchan_recv   the receive end (<-chan int): recv, try_recv, recv_case.
+ *
+ * Each function takes the one end it needs. Passing the wrong end (receiving on a send-only
+ * handle, sending on or closing a receive-only one) passes a struct of another type, which is
+ * a compile error in C and C++, as it is in Go. tests/typed_chan_misuse/ proves that.
+ * The element is type-checked too: intchan_send() takes a const int *, intchan_recv() an
+ * int *. The element type itself is named intchan_elem.
+ *
+ * The generated functions (static inline, one call each into the exported API; the struct tag
+ * intchan_send and the function intchan_send() live in different C namespaces, as with
+ * struct stat and stat()):
+ *
+ *     struct intchan intchan_make(size_t cap)                  rill_chan_make(sizeof(int), cap)
+ *     void   intchan_free(struct intchan ch)                   rill_chan_free
+ *     int    intchan_send(struct intchan_send tx, const int *v)      rill_chan_send
+ *     int    intchan_try_send(struct intchan_send tx, const int *v)  rill_chan_try_send
+ *     int    intchan_close(struct intchan_send tx)                   rill_chan_close
+ *     int    intchan_recv(struct intchan_recv rx, int *v)            rill_chan_recv (v may be NULL)
+ *     int    intchan_try_recv(struct intchan_recv rx, int *v)        rill_chan_try_recv
+ *     size_t intchan_len(struct intchan ch), intchan_cap(...)  rill_chan_len, rill_chan_cap
+ *     struct rill_case intchan_send_case(struct intchan_send tx, const int *v)
+ *     struct rill_case intchan_recv_case(struct intchan_recv rx, int *v)
+ *                           a rill_select() case for this end (v must live until select returns)
+ *
+ * Return values and calling contexts are those of the rill_chan_* call each one wraps. For
+ * len/cap of a lone end, call rill_chan_len(rx.c) directly. T must be a type you can write as
+ * "T x" (wrap an array in a struct). Zero-size signal channels (Go's chan struct{}) need no
+ * element type: use rill_chan_make(0, cap) with NULL elements.
+ */
+#if defined(__GNUC__)
+/* unused: clang warns about unused static inline functions of the main file, where the macro
+ * expands, and a program rarely uses all of them. */
+#define RILL_CHAN_INLINE static inline __attribute__((unused))
+#else
+#define RILL_CHAN_INLINE static inline
+#endif
+
+/* clang-format off */
+#define RILL_CHAN_DECLARE(name, T)                                                              \
+    typedef T name##_elem; /* a typedef, so that const name##_elem * works for pointer T */     \
+    struct name##_send { struct rill_chan *c; };                                                \
+    struct name##_recv { struct rill_chan *c; };                                                \
+    struct name { struct name##_send tx; struct name##_recv rx; };                              \
+                                                                                                \
+    RILL_CHAN_INLINE struct name name##_make(size_t cap)                                        \
+    {                                                                                           \
+        struct name ch;                                                                         \
+        ch.tx.c = ch.rx.c = rill_chan_make(sizeof(name##_elem), cap);                           \
+        return ch;                                                                              \
+    }                                                                                           \
+    RILL_CHAN_INLINE void name##_free(struct name ch) { rill_chan_free(ch.tx.c); }              \
+    RILL_CHAN_INLINE size_t name##_len(struct name ch) { return rill_chan_len(ch.tx.c); }       \
+    RILL_CHAN_INLINE size_t name##_cap(struct name ch) { return rill_chan_cap(ch.tx.c); }       \
+                                                                                                \
+    RILL_CHAN_INLINE int name##_send(struct name##_send tx, const name##_elem *v)               \
+    { return rill_chan_send(tx.c, v); }                                                         \
+    RILL_CHAN_INLINE int name##_try_send(struct name##_send tx, const name##_elem *v)           \
+    { return rill_chan_try_send(tx.c, v); }                                                     \
+    RILL_CHAN_INLINE int name##_close(struct name##_send tx) { return rill_chan_close(tx.c); }  \
+    RILL_CHAN_INLINE int name##_recv(struct name##_recv rx, name##_elem *v)                     \
+    { return rill_chan_recv(rx.c, v); }                                                         \
+    RILL_CHAN_INLINE int name##_try_recv(struct name##_recv rx, name##_elem *v)                 \
+    { return rill_chan_try_recv(rx.c, v); }                                                     \
+                                                                                                \
+    RILL_CHAN_INLINE struct rill_case name##_send_case(struct name##_send tx,                   \
+                                                       const name##_elem *v)                    \
+    {                                                                                           \
+        struct rill_case k;                                                                     \
+        k.chan = tx.c;                                                                          \
+        k.op = RILL_SEND;                                                                       \
+        k.elem = (void *)(uintptr_t)v; /* select only reads a send case's element */            \
+        k.result = 0;                                                                           \
+        return k;                                                                               \
+    }                                                                                           \
+    RILL_CHAN_INLINE struct rill_case name##_recv_case(struct name##_recv rx, name##_elem *v)   \
+    {                                                                                           \
+        struct rill_case k;                                                                     \
+        k.chan = rx.c;                                                                          \
+        k.op = RILL_RECV;                                                                       \
+        k.elem = v;                                                                             \
+        k.result = 0;                                                                           \
+        return k;                                                                               \
+    }                                                                                           \
+    struct name##_send /* swallows the caller's ';' without an empty declaration */
+/* clang-format on */
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,6 +68,16 @@
 #define T_SANITIZER 1
 #endif
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define T_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_TSAN 1
+#endif
+#endif
+#ifndef T_TSAN
+#define T_TSAN 0
+#endif
 #ifndef T_SANITIZER
 #define T_SANITIZER 0
 #endif
@@ -192,7 +202,7 @@ static inline void t_thread_sleep(int64_t ns)
 }
 
 /* Generous scheduling slack for upper bounds: CI machines are shared and sanitizers are slow. */
-#define T_SLACK RILL_MS(200)
+#define T_SLACK (T_SANITIZER ? RILL_MS(1500) : RILL_MS(200))
 
 /* ---------------------------------------------------------------------------------------- */
 /* Environment                                                                               */
@@ -255,18 +265,23 @@ static inline uint64_t t_rng_next(uint64_t *s)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-/* Seed once per process; prints the seed so a failing run can be replayed with T_SEED. */
+/* Seed once per process; prints the seed so a failing run can be replayed with T_SEED.
+ * Goroutines on several workers may call it at once: the first CAS wins. */
 static inline uint64_t t_rng_seed(void)
 {
-    if (t_seed == 0) {
-        const char *s = getenv("T_SEED");
-        t_seed = s ? strtoull(s, NULL, 0) : ((uint64_t)t_now() ^ ((uint64_t)getpid() << 32));
-        if (t_seed == 0)
-            t_seed = 1;
-        printf("seed: %" PRIu64 " (replay with T_SEED=%" PRIu64 ")\n", t_seed, t_seed);
+    uint64_t cur = __atomic_load_n(&t_seed, __ATOMIC_ACQUIRE);
+    if (cur != 0)
+        return cur;
+    const char *s = getenv("T_SEED");
+    uint64_t v = s ? strtoull(s, NULL, 0) : ((uint64_t)t_now() ^ ((uint64_t)getpid() << 32));
+    if (v == 0)
+        v = 1;
+    if (__atomic_compare_exchange_n(&t_seed, &cur, v, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        printf("seed: %" PRIu64 " (replay with T_SEED=%" PRIu64 ")\n", v, v);
         fflush(stdout);
+        return v;
     }
-    return t_seed;
+    return cur;
 }
 
 /* An independent stream number k derived from the process seed. */
