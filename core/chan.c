@@ -16,7 +16,12 @@
  *     tail: CLOSED   set once by close (under the lock); a send's CAS on tail then fails,
  *                    so close linearises after every send that succeeded;
  *           WAITERS  receivers are queued on recvq (set/cleared under the lock);
- *     head: WAITERS  senders are queued on sendq.
+ *           PENDING  count of senders whose CAS saw WAITERS and that have not finished
+ *                    waking a receiver (the same CAS increments it, wake_one decrements);
+ *     head: WAITERS and PENDING, the same for senders queued on sendq.
+ * PENDING lets rill_chan_free() wait for a sender that already made its value visible but
+ * is still about to touch the channel to wake someone: Go users free a channel right after
+ * receiving the last value, and that must be safe.
  *
  * No lost wakeup (buffered). A receiver that finds the ring empty takes the lock, queues
  * itself, sets tail.WAITERS with an atomic OR, and tries the ring once more before parking.
@@ -56,7 +61,10 @@
 
 #define CLOSED (1ULL << 63)
 #define WAITERS (1ULL << 62)
-#define POS_MASK (WAITERS - 1)
+#define PEND_ONE (1ULL << 48)
+#define PEND_MASK (WAITERS - PEND_ONE) /* bits 48-61: wakers between their CAS and wake_one */
+#define POS_MASK (PEND_ONE - 1)        /* 2^48 is a multiple of every one_lap: wraps cleanly */
+#define FLAGS (CLOSED | WAITERS | PEND_MASK)
 
 struct cell {
     uint64_t stamp;
@@ -124,7 +132,11 @@ static int ring_push(struct rill_chan *c, const void *elem)
          * is done before we overwrite the cell. */
         uint64_t stamp = rill_load_acq(&cl->stamp);
         if (stamp == pos) {
-            uint64_t nt = pos_next(c, pos) | (t & (CLOSED | WAITERS));
+            uint64_t nt = pos_next(c, pos) | (t & FLAGS);
+            if (t & WAITERS) {
+                rill_assert((t & PEND_MASK) != PEND_MASK); /* 16K wakers in flight at once */
+                nt += PEND_ONE;
+            }
             /* acq_rel: claims pos; the synchronising access for tail.WAITERS (file top) */
             if (rill_cas_acqrel(&c->tail, &t, nt)) {
                 elem_copy(cl->data, elem, c->esize);
@@ -157,7 +169,11 @@ static int ring_pop(struct rill_chan *c, void *elem)
         /* acq: pairs with the producer's rel store of the stamp: the value is there */
         uint64_t stamp = rill_load_acq(&cl->stamp);
         if (stamp == ((pos + 1) & POS_MASK)) {
-            uint64_t nh = pos_next(c, pos) | (h & WAITERS);
+            uint64_t nh = pos_next(c, pos) | (h & FLAGS);
+            if (h & WAITERS) {
+                rill_assert((h & PEND_MASK) != PEND_MASK);
+                nh += PEND_ONE;
+            }
             /* acq_rel: claims pos; the synchronising access for head.WAITERS */
             if (rill_cas_acqrel(&c->head, &h, nh)) {
                 if (elem)
@@ -218,7 +234,8 @@ void rilli_chan_dequeue(struct rill_chan *c, int op, struct rilli_waiter *w)
     flag_sync(c, op);
 }
 
-/* Wake one waiter of queue op after a ring operation reported WAITERS. No lock held. */
+/* Wake one waiter of queue op after a ring operation reported WAITERS (and counted itself in
+ * that word's PENDING). No lock held. */
 static void wake_one(struct rill_chan *c, int op)
 {
     rilli_lock_acquire(&c->lock);
@@ -226,6 +243,8 @@ static void wake_one(struct rill_chan *c, int op)
     struct rilli_waiter *w = rilli_waitq_claim(q, SEL_RETRY, NULL);
     flag_sync(c, op);
     rilli_lock_release(&c->lock);
+    /* rel: our last access to c; pairs with the acq loads in rill_chan_free() */
+    rill_faa_acqrel(flag_word(c, op), -PEND_ONE);
     if (w)
         rilli_sel_wake(w->sel);
 }
@@ -364,6 +383,14 @@ void rill_chan_free(struct rill_chan *c)
 {
     if (!c)
         return;
+    /* Let a closer or waker that still holds the lock, or is about to wake someone after
+     * its operation became visible, finish its last access (see PENDING at the top). */
+    rilli_lock_acquire(&c->lock);
+    rilli_lock_release(&c->lock);
+    unsigned spins = 0;
+    /* acq: pairs with the decrement in wake_one() */
+    while ((rill_load_acq(&c->tail) | rill_load_acq(&c->head)) & PEND_MASK)
+        backoff(&spins);
     if (c->timer) {
         rilli_timer_del(c->timer);
         free(c->timer);

@@ -112,8 +112,10 @@ RILL_API struct rill_chan *rill_chan_make(size_t elem_size, size_t cap);
 #define RILL_CHAN_ELEM_MAX 65536
 #define RILL_CHAN_CAP_MAX ((size_t)1 << 30)
 
-/* Release a channel; only once no goroutine can still use it. NULL is a no-op. For a channel
- * from rill_after()/rill_tick(), also stops the timer. */
+/* Release a channel once no goroutine is blocked in, or will start, an operation on it. As in
+ * Go, a receiver may free it right after it got the last value or -EPIPE, even while the
+ * sender or closer is still returning from its call: free waits for their last access.
+ * NULL is a no-op. For a channel from rill_after()/rill_tick(), also stops the timer. */
 RILL_API void rill_chan_free(struct rill_chan *c);
 
 /* Send *elem; block until sent. 0; -EPIPE if the channel is or becomes closed; -EINVAL for a

@@ -574,7 +574,47 @@ static int large_elements_arrive_intact(void)
     return T_EXIT_PASS;
 }
 
+/* Go's habit: receive until closed, then drop the channel. The sender or closer may still be
+ * inside its call (waking this receiver) when the receiver frees: free must wait for that
+ * (ASan reports a use-after-free otherwise). */
+static void free_sender(void *arg)
+{
+    struct rill_chan *c = *(struct rill_chan **)arg;
+    int v = 7;
+    T_OK(rill_chan_send(c, &v));
+    T_OK(rill_chan_close(c));
+}
+
+static void free_after_last_recv_body(void *unused)
+{
+    (void)unused;
+    long n = t_env_long("T_FREE_N", 20000);
+    for (long i = 0; i < n; i++) {
+        struct rill_chan *c = rill_chan_make(sizeof(int), (size_t)(i % 3));
+        T_NOTNULL(c);
+        T_OK(rill_go(free_sender, &c, sizeof c));
+        int v = 0, rc;
+        /* Poll rather than park, so that on two workers the receiver sees the close the
+         * moment it is visible, while the closer is still finishing its call. */
+        while ((rc = rill_chan_try_recv(c, &v)) == -EAGAIN)
+            rill_yield();
+        T_OK(rc);
+        T_EQ(v, 7);
+        while ((rc = rill_chan_try_recv(c, &v)) == -EAGAIN)
+            rill_yield();
+        T_ERR(rc, -EPIPE);
+        rill_chan_free(c);
+    }
+}
+
+static int free_right_after_last_recv_is_safe(void)
+{
+    t_run(free_after_last_recv_body, NULL);
+    return T_EXIT_PASS;
+}
+
 T_MAIN(T_CASE(unbuffered_send_waits_for_receiver),
+       T_CASE(free_right_after_last_recv_is_safe),
        T_CASE(unbuffered_recv_waits_for_sender),
        T_CASE(unbuffered_try_ops_pair_with_parked_peer),
        T_CASE(unbuffered_one_to_one_keeps_order),
