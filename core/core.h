@@ -63,9 +63,10 @@ struct rilli_g {
 struct rilli_g *rilli_g_new(struct rilli_p *p, void (*fn)(void *), const void *arg,
                             size_t arg_size, int *err);
 /* Leave the current context for 'to'. 'from' is the running G (or a P's g0); 'to' may still
- * be switching out on another thread: this waits until its stack pointer is published.
- * Returns when someone switches back to 'from'. Goroutine or scheduler context. */
-void rilli_g_switch(struct rilli_g *from, struct rilli_g *to);
+ * be switching out on another thread: this waits (on spin_stack, the current worker's
+ * scratch stack) until its stack pointer is published. Returns when someone switches back to
+ * 'from'. Goroutine or scheduler context. */
+void rilli_g_switch(struct rilli_g *from, struct rilli_g *to, void *spin_stack);
 /* C entry of a new goroutine (called from rilli_ctx_entry). */
 __attribute__((noreturn)) void rilli_g_main(struct rilli_g *g);
 /* Print one line per G, with where a parked one is (frame-pointer walk). Runtime stopped. */

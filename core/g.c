@@ -5,9 +5,11 @@
  * Invariants:
  *  1. A G's saved sp is non-NULL exactly while the G is suspended and nobody has started to
  *     enter it. The thread leaving a G publishes sp as the last access to its stack
- *     (switch.S); the thread entering it spins until sp is non-NULL, then clears it. So a G
+ *     (switch.S); the thread entering it waits until sp is non-NULL, then clears it. So a G
  *     that another thread readies before it has finished switching out is never entered
- *     early: the window is a few instructions and the spin covers it.
+ *     early. The wait runs after the leaving context is published, on the worker's spin
+ *     stack, so two workers that each enter the G the other is leaving cannot wait on each
+ *     other.
  *  2. A new G's stack holds its copied argument at the top and, below it, a save area shaped
  *     exactly like the one rilli_ctx_switch() leaves, returning into rilli_ctx_entry.
  *  3. A G_DEAD G is still on its stack until the switch away from it completes; the landing
@@ -80,17 +82,8 @@ struct rilli_g *rilli_g_new(struct rilli_p *p, void (*fn)(void *), const void *a
     return g;
 }
 
-void rilli_g_switch(struct rilli_g *from, struct rilli_g *to)
+void rilli_g_switch(struct rilli_g *from, struct rilli_g *to, void *spin_stack)
 {
-    void *sp;
-    /* acq: pairs with the publishing store of the saved sp in rilli_ctx_switch() on the
-     * thread leaving 'to' (x86 TSO: that MOV is a release). Invariant 1. */
-    while ((sp = rill_load_acq(&to->sp)) == NULL)
-        rill_cpu_relax();
-    rill_store_relaxed(&to->sp, NULL); /* relaxed: 'to' is ours now; nobody else reads it */
-    /* TSan cannot see the publishing store (it is in switch.S): tell it that everything 'to'
-     * did before it was switched out happens before we enter it. */
-    rill_tsan_acquire(&to->sp);
     if (from->canary)
         rilli_stack_check(from);
 #ifdef RILL_ASAN
@@ -98,10 +91,12 @@ void rilli_g_switch(struct rilli_g *from, struct rilli_g *to)
                                    to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
 #endif
 #ifdef RILL_TSAN
-    rill_tsan_release(&from->sp); /* pairs with the acquire above, on the next entry of from */
+    /* TSan cannot see the publishing store (it is in switch.S): release here, acquire in
+     * rilli_sched_after_switch() on whichever thread enters this G next. */
+    rill_tsan_release(&from->sp);
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
-    rilli_ctx_switch(&from->sp, sp);
+    rilli_ctx_switch(&from->sp, &to->sp, spin_stack);
     /* Back in 'from', possibly on another thread. */
     rilli_sched_after_switch(from);
 }

@@ -105,6 +105,7 @@ int64_t rill_now(void)
 
 void rilli_sched_after_switch(struct rilli_g *self)
 {
+    rill_tsan_acquire(&self->sp); /* pairs with the release in rilli_g_switch() */
 #ifdef RILL_ASAN
     __sanitizer_finish_switch_fiber(self->asan_fake, NULL, NULL);
 #else
@@ -126,7 +127,7 @@ static void switch_to(struct rilli_p *p, struct rilli_g *from, struct rilli_g *t
         p->cur = to;
         rill_store_relaxed(&to->status, G_RUNNING); /* relaxed: informational (report) */
     }
-    rilli_g_switch(from, to);
+    rilli_g_switch(from, to, p->spin_stack + SPIN_STACK);
 }
 
 /* Non-blocking choice of the next G on p (steps 1-3 of the file comment). */

@@ -17,6 +17,7 @@
 #include "core/core.h"
 #include "io/io.h"
 
+#define SPIN_STACK (32 * 1024) /* room for a signal frame with AVX-512 state */
 #define RUNQ_SIZE 256 /* ck_ring slots (power of two); holds RUNQ_SIZE - 1 Gs */
 
 struct rilli_p {
@@ -33,6 +34,7 @@ struct rilli_p {
     struct stack_cache stacks;
     struct io_p io;
     pthread_t thread;
+    char spin_stack[SPIN_STACK] __attribute__((aligned(16))); /* rilli_ctx_switch waits here */
     char *g0_stack_lo;        /* worker thread stack bounds, for the sanitizers */
     size_t g0_stack_size;
 

@@ -40,12 +40,15 @@
 
 #ifndef __ASSEMBLER__
 /*
- * Save the current context, publish its stack pointer in *save_sp, and resume the context
- * whose saved stack pointer is load_sp. Returns when someone switches back to *save_sp.
- * The store to *save_sp is the last access to the old stack (a release on x86 TSO): a
- * thread spinning for a non-NULL saved sp may resume the context as soon as it sees it.
+ * Save the current context and publish its stack pointer in *save_sp; then, on spin_stack
+ * (top of a scratch stack owned by this worker), wait until *load_slot is non-NULL, take it
+ * (storing NULL) and resume that context. Returns when someone switches back to *save_sp.
+ * The store to *save_sp is the last access to the old stack (a release on x86 TSO), so
+ * another thread may resume the old context as soon as it sees it - which is why the wait
+ * for the target runs on the scratch stack: two threads each entering the G the other is
+ * leaving never wait for each other.
  */
-void rilli_ctx_switch(void **save_sp, void *load_sp);
+void rilli_ctx_switch(void **save_sp, void **load_slot, void *spin_stack);
 /* First frame of every goroutine: calls rilli_g_main(r12) and never returns. */
 void rilli_ctx_entry(void);
 #endif

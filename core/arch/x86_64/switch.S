@@ -37,8 +37,19 @@ rilli_ctx_switch:
     .cfi_adjust_cfa_offset 8
     stmxcsr RILL_CTX_OFF_MXCSR(%rsp)
     fnstcw  RILL_CTX_OFF_FPUCW(%rsp)
+    movq    %rsp, %r11
+    .cfi_def_cfa_register %r11      /* the old frame, while rsp is elsewhere */
     movq    %rsp, (%rdi)            /* publish: last access to the old stack */
-    movq    %rsi, %rsp              /* same frame layout: the CFI above still holds */
+    movq    %rdx, %rsp              /* wait on the worker's spin stack, not on the old one:
+                                       another thread may resume the old context right now */
+1:  movq    (%rsi), %rax            /* the target's saved sp; NULL while it is still leaving */
+    testq   %rax, %rax
+    jnz     2f
+    pause
+    jmp     1b
+2:  movq    $0, (%rsi)              /* claim it: the target is ours to run */
+    movq    %rax, %rsp
+    .cfi_def_cfa_register %rsp      /* same frame layout on the new stack */
     ldmxcsr RILL_CTX_OFF_MXCSR(%rsp)
     fldcw   RILL_CTX_OFF_FPUCW(%rsp)
     addq    $8, %rsp
