@@ -52,7 +52,8 @@
 struct rilli_sched rilli_sched = {.run_lock = PTHREAD_MUTEX_INITIALIZER};
 #define S rilli_sched
 
-static __thread struct rilli_p *tls_p;
+/* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call in PIC code */
+static __thread struct rilli_p *tls_p __attribute__((tls_model("initial-exec")));
 
 /* noinline + asm volatile: never inlined, never considered pure, so each call re-reads the
  * thread's TLS after a switch that may have moved the goroutine to another thread. */
