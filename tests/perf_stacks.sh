@@ -1,7 +1,8 @@
 #!/bin/sh
 # perf_stacks.sh TARGET - `perf record -g -e cpu-clock` must unwind goroutine stacks through
 # rill's context switch: every sample in the goroutine's leaf function must show the whole
-# chain perf_leaf <- perf_goroutine <- rilli_g_main <- rilli_ctx_entry and no [unknown] frame.
+# chain perf_leaf <- perf_goroutine <- rilli_g_main <- rilli_ctx_entry (99% of them: see below)
+# and none may hold an [unknown] frame.
 # Exit 77 (skip) where perf is missing or not allowed to record.
 set -u
 target=$1
@@ -21,7 +22,9 @@ n=$(grep -c 'perf_leaf' "$dir/leaf")
 [ "$n" -ge 20 ] || { echo "only $n samples in perf_leaf"; exit 1; }
 for f in perf_goroutine rilli_g_main rilli_ctx_entry; do
     k=$(awk -v RS= -v f="$f" 'index($0, f) { c++ } END { print c + 0 }' "$dir/leaf")
-    if [ "$k" -lt "$n" ]; then
+    # A sample that lands in perf_leaf's prologue or epilogue (frame not yet or no longer set
+    # up) skips its caller under frame-pointer unwinding: allow 1% of those.
+    if [ $((k * 100)) -lt $((n * 99)) ]; then
         echo "$f appears in $k of $n perf_leaf stacks"
         awk -v RS= 'NR <= 3' "$dir/leaf"
         exit 1
