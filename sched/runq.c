@@ -17,6 +17,8 @@
  */
 #include "sched/sched.h"
 
+#define STEAL_MIN 2
+
 int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
 {
     rill_tsan_release(g);
@@ -40,7 +42,10 @@ int rilli_runq_empty(struct rilli_p *p)
 struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim)
 {
     unsigned n = ck_ring_size(&victim->runq);
-    if (n == 0)
+    /* A lone G in a busy P's queue is usually the partner of the G running there (a channel
+     * handoff kicked it out of runnext) and runs within a switch or two; moving it to another
+     * core would turn every later handoff into a cross-core wake. Steal only real backlog. */
+    if (n < STEAL_MIN)
         return NULL;
     unsigned take = n - n / 2;
     struct rilli_g *first = rilli_runq_get(victim);

@@ -256,11 +256,14 @@ void rilli_ready(struct rilli_g *g, int next)
         return;
     }
     if (next) {
+        /* A channel partner: it runs on this P within a switch or two, and so does the G it
+         * displaces from runnext, which is usually the other end of the same exchange.
+         * Waking a thief for either only spreads one conversation over two cores. */
         struct rilli_g *old = p->runnext;
         p->runnext = g;
-        if (!old)
-            return; /* it runs on this P within a switch or two: waking a thief gains nothing */
-        g = old;
+        if (old && rill_unlikely(!rilli_runq_put(p, old)))
+            rilli_gq_put(old);
+        return;
     }
     if (rill_unlikely(!rilli_runq_put(p, g)))
         rilli_gq_put(g);
@@ -333,6 +336,10 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
     if (!g)
         return err;
     rilli_ready(g, 1);
+    /* New work, unlike a channel wake: let an idle P come and steal. relaxed: as in
+     * rilli_ready(), the G sits on this running P, so a missed wake only costs parallelism. */
+    if (p && rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
+        rilli_wakep();
     return 0;
 }
 
