@@ -118,6 +118,15 @@ static void backoff(unsigned *spins)
         sched_yield(); /* the other side was preempted between its CAS and its stamp */
 }
 
+/* After a lost CAS: contention on this line; a short, growing pause keeps several cores from
+ * taking it from each other on every attempt. */
+static void cas_backoff(unsigned *spins)
+{
+    unsigned n = 1u << ((*spins)++ < 6 ? *spins : 6);
+    for (unsigned i = 0; i < n; i++)
+        rill_cpu_relax();
+}
+
 /* Push: 0 done, 1 done and receivers wait (caller wakes one), -EAGAIN full, -EPIPE closed. */
 static int ring_push(struct rill_chan *c, const void *elem)
 {
@@ -144,7 +153,8 @@ static int ring_push(struct rill_chan *c, const void *elem)
                 rill_store_rel(&cl->stamp, (pos + 1) & POS_MASK);
                 return (t & WAITERS) ? 1 : 0;
             }
-            continue; /* t reloaded by the failed CAS */
+            cas_backoff(&spins); /* lost to another producer: let the line settle */
+            continue;            /* t reloaded by the failed CAS */
         }
         if (((stamp + c->one_lap) & POS_MASK) == ((pos + 1) & POS_MASK)) {
             /* the cell still holds last lap's value: full, unless a consumer is mid-read */
@@ -182,6 +192,7 @@ static int ring_pop(struct rill_chan *c, void *elem)
                 rill_store_rel(&cl->stamp, (pos + c->one_lap) & POS_MASK);
                 return (h & WAITERS) ? 1 : 0;
             }
+            cas_backoff(&spins);
             continue;
         }
         if (stamp == pos) {
