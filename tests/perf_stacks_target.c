@@ -9,12 +9,19 @@
 
 static volatile unsigned long sink;
 
+__attribute__((noinline)) static void perf_tick(unsigned long x)
+{
+    sink = x;
+}
+
+/* Calls perf_tick, so it keeps a frame pointer even in builds that omit it in leaf functions
+ * (the frame-pointer unwinder would otherwise skip its caller). */
 __attribute__((noinline)) static void perf_leaf(void)
 {
     unsigned long x = sink;
     for (int i = 0; i < 20000; i++)
         x = x * 6364136223846793005UL + 1442695040888963407UL;
-    sink = x;
+    perf_tick(x);
 }
 
 __attribute__((noinline)) static void perf_goroutine(void *arg)
