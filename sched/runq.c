@@ -17,7 +17,6 @@
  */
 #include "sched/sched.h"
 
-#define STEAL_MIN 2
 
 int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
 {
@@ -39,13 +38,10 @@ int rilli_runq_empty(struct rilli_p *p)
     return ck_ring_size(&p->runq) == 0;
 }
 
-struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim)
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min)
 {
     unsigned n = ck_ring_size(&victim->runq);
-    /* A lone G in a busy P's queue is usually the partner of the G running there (a channel
-     * handoff kicked it out of runnext) and runs within a switch or two; moving it to another
-     * core would turn every later handoff into a cross-core wake. Steal only real backlog. */
-    if (n < STEAL_MIN)
+    if (n == 0 || n < min)
         return NULL;
     unsigned take = n - n / 2;
     struct rilli_g *first = rilli_runq_get(victim);

@@ -168,7 +168,16 @@ static int spin_allowed(struct rilli_p *p)
     return 2 * spinning < S.nproc - idle;
 }
 
-static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
+/*
+ * A lone G in a busy P's queue is usually the other half of a channel exchange running
+ * there (displaced from runnext) and runs within a switch or two; moving it to another core
+ * would turn every later handoff into a cross-core wake. So for the first half of a spin a
+ * thief takes only backlog (STEAL_MIN Gs or more); after that, any G, so that a G queued
+ * behind a long-running goroutine still gets a worker within SPIN_NS / 2.
+ */
+#define STEAL_MIN 2
+
+static struct rilli_g *steal_round(struct rilli_p *p, int64_t now, unsigned min)
 {
     int n = S.nproc;
     int start = (int)(rilli_rand() % (uint32_t)n);
@@ -178,7 +187,7 @@ static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
             continue;
         if (rilli_timer_when0(&v->timers) <= now)
             rilli_timer_run(v, now);
-        struct rilli_g *g = rilli_runq_steal(p, v);
+        struct rilli_g *g = rilli_runq_steal(p, v, min);
         if (g)
             return g;
     }
@@ -213,9 +222,10 @@ static struct rilli_g *find_runnable(struct rilli_p *p)
                 p->spinning = 1;
                 rill_faa_acqrel(&S.nspinning, 1); /* acq_rel: counted before we look */
             }
-            int64_t until = now + SPIN_NS;
+            int64_t start = now, until = now + SPIN_NS;
             do {
-                if ((g = steal_round(p, now)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
+                unsigned min = now - start < SPIN_NS / 2 ? STEAL_MIN : 1;
+                if ((g = steal_round(p, now, min)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
                     (g = sched_pick(p)))
                     goto found;
                 for (int i = 0; i < 32; i++)
@@ -335,11 +345,9 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
     struct rilli_g *g = rilli_g_new(p, fn, arg, arg_size, &err);
     if (!g)
         return err;
-    rilli_ready(g, 1);
-    /* New work, unlike a channel wake: let an idle P come and steal. relaxed: as in
-     * rilli_ready(), the G sits on this running P, so a missed wake only costs parallelism. */
-    if (p && rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
-        rilli_wakep();
+    /* New work goes to the stealable queue, not runnext: the spawner often keeps running
+     * (a loop of rill_go, or computation), and an idle P must be able to take it. */
+    rilli_ready(g, 0);
     return 0;
 }
 

@@ -87,7 +87,8 @@ void rilli_sched_after_switch(struct rilli_g *from_hint);
 /* runq.c */
 int rilli_runq_put(struct rilli_p *p, struct rilli_g *g);       /* owner; 0 full */
 struct rilli_g *rilli_runq_get(struct rilli_p *p);              /* owner */
-struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim); /* thief */
+/* Thief: take half of victim's queue if it holds at least min Gs. */
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min);
 int rilli_runq_empty(struct rilli_p *p);
 void rilli_gq_put(struct rilli_g *g);                           /* any */
 struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch);     /* a P */

@@ -157,8 +157,39 @@ static int timers_fire_while_others_spin_on_yield(void)
     return T_EXIT_PASS;
 }
 
+/* A goroutine spawned by one that then computes without blocking must not wait for it:
+ * another worker takes it from the spawner's queue (2 workers and up). */
+static _Atomic int spawned_flag;
+
+static void mark_spawned(void *unused)
+{
+    (void)unused;
+    atomic_store(&spawned_flag, 1);
+}
+
+static void busy_spawner_body(void *unused)
+{
+    (void)unused;
+    atomic_store(&spawned_flag, 0);
+    T_OK(rill_go(mark_spawned, NULL, 0));
+    int64_t end = t_now() + RILL_MS(500);
+    while (!atomic_load(&spawned_flag) && t_now() < end)
+        ; /* computes: no yield, no blocking call */
+    T_CHECKF(atomic_load(&spawned_flag), "goroutine spawned by a busy goroutine did not run "
+                                         "on the other worker within 500 ms");
+}
+
+static int spawned_goroutine_runs_while_spawner_computes(void)
+{
+    if (t_workers() < 2)
+        T_SKIP("needs a second worker");
+    t_run(busy_spawner_body, NULL);
+    return T_EXIT_PASS;
+}
+
 T_MAIN(T_CASE(two_yielders_on_one_worker_both_progress),
        T_CASE(eight_yielders_on_one_worker_all_progress),
        T_CASE(yielders_on_matrix_workers_all_progress),
        T_CASE(main_yield_lets_spawned_goroutine_run),
-       T_CASE(timers_fire_while_others_spin_on_yield))
+       T_CASE(timers_fire_while_others_spin_on_yield),
+       T_CASE(spawned_goroutine_runs_while_spawner_computes))
