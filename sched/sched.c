@@ -244,8 +244,9 @@ found:
 void rilli_sched_loop(struct rilli_p *p)
 {
     for (;;) {
-        struct rilli_g *g = find_runnable(p);
-        if (!g)
+        struct rilli_g *g = p->tsan_next; /* only ever set in TSan builds (g.c) */
+        p->tsan_next = NULL;
+        if (!g && !(g = find_runnable(p)))
             return;
         switch_to(p, &p->g0, g);
     }

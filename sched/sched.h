@@ -36,6 +36,7 @@ struct rilli_p {
     pthread_t thread;
     char spin_stack[SPIN_STACK] __attribute__((aligned(16))); /* rilli_ctx_switch waits here */
     char *g0_stack_lo;        /* worker thread stack bounds, for the sanitizers */
+    struct rilli_g *tsan_next; /* TSan builds: G that g0 must enter next (g.c) */
     size_t g0_stack_size;
 
     /* ---- shared ------------------------------------------------------------------------ */

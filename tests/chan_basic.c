@@ -588,7 +588,7 @@ static void free_sender(void *arg)
 static void free_after_last_recv_body(void *unused)
 {
     (void)unused;
-    long n = t_env_long("T_FREE_N", 20000);
+    long n = t_env_long("T_FREE_N", T_TSAN ? 2000 : 20000);
     for (long i = 0; i < n; i++) {
         struct rill_chan *c = rill_chan_make(sizeof(int), (size_t)(i % 3));
         T_NOTNULL(c);
