@@ -40,7 +40,7 @@ static void anonymous(void)
     for (int i = 0; i < 3; i++)
         rill_go(print_goroutine, &i, sizeof i); // go func(id int) {...}(i)
 
-    rill_sleep(RILL_MS(100));
+    rill_sleep(RILL_MS(500)); // naive wait, as in the guide; generous for slow builds
 }
 
 static void loop_variable(void)
@@ -48,7 +48,7 @@ static void loop_variable(void)
     for (int i = 0; i < 3; i++)
         rill_go(print_correct, &i, sizeof i); // copies i: each goroutine sees its own value
 
-    rill_sleep(RILL_MS(100));
+    rill_sleep(RILL_MS(500)); // naive wait, as in the guide; generous for slow builds
 }
 
 static void main_goroutine(void *arg)

@@ -4,7 +4,7 @@
  * the right one).
  *
  * The guide's times are scaled down by ten: worker id sleeps 10 + 5*id ms per task, so the
- * slowest one needs 75 ms, and main waits 200 ms.
+ * slowest one needs 75 ms, and main waits 600 ms (room for sanitizer builds on a busy machine).
  */
 #include <rill.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@ static void main_goroutine(void *arg)
     for (int i = 1; i <= 3; i++)
         rill_go(worker, &i, sizeof i); // go worker(i)
 
-    rill_sleep(RILL_MS(200)); // wait for all to complete (naively)
+    rill_sleep(RILL_MS(600)); // wait for all to complete (naively; generous for slow builds)
     printf("All workers done\n");
 }
 
