@@ -473,24 +473,12 @@ int rill_chan_close(struct rill_chan *c)
     c->closed = 1;
     if (c->cap)
         rill_for_acqrel(&c->tail, CLOSED); /* acq_rel: fails every later send's CAS */
-    /* Claim every waiter; link the winners through ->next for waking after the unlock. */
-    struct rilli_waiter *wake = NULL, *w;
-    while ((w = rilli_waitq_claim(&c->recvq, SEL_RETRY, NULL))) {
-        w->next = wake;
-        wake = w;
-    }
-    while ((w = rilli_waitq_claim(&c->sendq, SEL_RETRY, NULL))) {
-        w->next = wake;
-        wake = w;
-    }
+    struct rilli_waiter *wake = rilli_waitq_claim_all(&c->recvq, NULL);
+    wake = rilli_waitq_claim_all(&c->sendq, wake);
     flag_sync(c, RILL_RECV);
     flag_sync(c, RILL_SEND);
     rilli_lock_release(&c->lock);
-    while (wake) {
-        struct rilli_waiter *next = wake->next; /* read before the owner may run */
-        rilli_sel_wake(wake->sel);
-        wake = next;
-    }
+    rilli_waitq_wake_all(wake);
     return 0;
 }
 

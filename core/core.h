@@ -136,6 +136,11 @@ void rilli_waitq_remove(struct rilli_waitq *q, struct rilli_waiter *w);
  * those stay queued). Lock held. NULL if none. */
 struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
                                        const struct rilli_sel *self);
+/* Claim every waiter of q with SEL_RETRY, linking the winners through ->next onto list.
+ * Lock held. Returns the new list head. */
+struct rilli_waiter *rilli_waitq_claim_all(struct rilli_waitq *q, struct rilli_waiter *list);
+/* Wake every waiter of a claimed list. No lock held. */
+void rilli_waitq_wake_all(struct rilli_waiter *list);
 static inline int rilli_waitq_empty(const struct rilli_waitq *q)
 {
     return q->head == NULL;

@@ -32,6 +32,16 @@
 
 #define ALTSTACK_SIZE (64 * 1024)
 
+/* The end of every fatal path: this thread's backtrace on stderr, then abort. */
+__attribute__((noreturn)) static void backtrace_abort(void)
+{
+    void *pcs[64];
+    int n = backtrace(pcs, 64);
+    fflush(stderr);
+    backtrace_symbols_fd(pcs, n, 2);
+    abort();
+}
+
 void rilli_throw(const char *fmt, ...)
 {
     char msg[512];
@@ -44,11 +54,7 @@ void rilli_throw(const char *fmt, ...)
         fprintf(stderr, "rill: fatal: %s [goroutine %llu]\n", msg, (unsigned long long)g->id);
     else
         fprintf(stderr, "rill: fatal: %s\n", msg);
-    void *pcs[64];
-    int n = backtrace(pcs, 64);
-    fflush(stderr);
-    backtrace_symbols_fd(pcs, n, 2);
-    abort();
+    backtrace_abort();
 }
 
 static struct sigaction old_segv, old_bus;
@@ -206,9 +212,5 @@ void rill_panic(const char *fmt, ...)
         fprintf(stderr, "panic: %s\n\ngoroutine %llu [running]:\n", buf, (unsigned long long)g->id);
     else
         fprintf(stderr, "panic: %s\n\n", buf);
-    void *pcs[64];
-    int n = backtrace(pcs, 64);
-    fflush(stderr);
-    backtrace_symbols_fd(pcs, n, 2);
-    abort();
+    backtrace_abort();
 }

@@ -60,19 +60,11 @@ int rill_wg_add(struct rill_waitgroup *wgp, int n)
     if (count > 0 || (uint32_t)v == 0 || n == 0)
         return 0;
     /* Zero with waiters: they are all queued (counted and queued under the lock). */
-    struct rilli_waiter *wake = NULL, *w;
     rilli_lock_acquire(&wg->lock);
-    while ((w = rilli_waitq_claim(&wg->q, SEL_RETRY, NULL))) {
-        w->next = wake;
-        wake = w;
-    }
+    struct rilli_waiter *wake = rilli_waitq_claim_all(&wg->q, NULL);
     rill_store_rel(&wg->state, 0); /* rel: the waiters' count is consumed */
     rilli_lock_release(&wg->lock);
-    while (wake) {
-        struct rilli_waiter *next = wake->next;
-        rilli_sel_wake(wake->sel);
-        wake = next;
-    }
+    rilli_waitq_wake_all(wake);
     return 0;
 }
 

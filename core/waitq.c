@@ -93,6 +93,25 @@ struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
     return NULL;
 }
 
+struct rilli_waiter *rilli_waitq_claim_all(struct rilli_waitq *q, struct rilli_waiter *list)
+{
+    struct rilli_waiter *w;
+    while ((w = rilli_waitq_claim(q, SEL_RETRY, NULL))) {
+        w->next = list;
+        list = w;
+    }
+    return list;
+}
+
+void rilli_waitq_wake_all(struct rilli_waiter *list)
+{
+    while (list) {
+        struct rilli_waiter *next = list->next; /* read before its owner may run and return */
+        rilli_sel_wake(list->sel);
+        list = next;
+    }
+}
+
 void rilli_sel_init(struct rilli_sel *sel)
 {
     sel->g = rilli_cur_g();
