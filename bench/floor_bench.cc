@@ -7,9 +7,11 @@
  *                    least a kernel-mediated round trip between threads can cost.
  *   SelfYield        one goroutine calling rill_yield with nothing else runnable: the price of
  *                    the scheduler's "anything else to run?" check, the least any yield
- *                    costs. It is not a context switch; a raw switch-to-switch loop needs the
- *                    runtime's internal switch and belongs with it, not in this public-API
- *                    suite. BM_Sched_Yield at one worker measures real goroutine switches.
+ *                    costs. It is not a context switch. BM_Sched_Yield at one worker measures
+ *                    real goroutine switches.
+ *   RawSwitch        two contexts switching to each other with the runtime's own assembly
+ *                    switch (rilli_ctx_switch, internal, linked from the static library), no
+ *                    scheduler: the least a goroutine switch can cost here (ns per switch).
  *
  * The "workers" argument of the thread floors is the number of CPUs the two threads are
  * pinned to: 1 puts both on the first CPU of the process's affinity mask (every hand-off is a
@@ -17,6 +19,12 @@
  * latency apart from scheduler placement noise.
  */
 #include "bench_common.h"
+
+#include <cstring>
+
+extern "C" {
+#include "core/arch/ctx.h"
+}
 
 #include <atomic>
 #include <linux/futex.h>
@@ -212,5 +220,38 @@ void BM_Floor_SelfYield(benchmark::State &st)
     });
 }
 BENCHMARK(BM_Floor_SelfYield)->Apply(rb::workers_1_2);
+
+/* Two contexts on one thread, each switching to the other: ns per switch. */
+void *raw_main_sp, *raw_co_sp;
+alignas(16) char raw_spin_stack[32768];
+alignas(16) char raw_co_stack[65536];
+
+[[noreturn]] void raw_co()
+{
+    for (;;)
+        rilli_ctx_switch(&raw_co_sp, &raw_main_sp, raw_spin_stack + sizeof raw_spin_stack);
+}
+
+void BM_Floor_RawSwitch(benchmark::State &st)
+{
+    const int64_t n = rb::pick(1000000, 200000, 1000);
+    /* raw_co's first frame, laid out as rilli_ctx_switch leaves one: it "returns" into raw_co
+     * with rsp = 8 mod 16, as after a call. */
+    char *top = raw_co_stack + sizeof raw_co_stack - 8;
+    char *sp = top - RILL_CTX_FRAME;
+    uint32_t mxcsr = RILL_CTX_MXCSR_DEFAULT;
+    uint16_t fpucw = RILL_CTX_FPUCW_DEFAULT;
+    void *entry = reinterpret_cast<void *>(raw_co);
+    std::memset(sp, 0, RILL_CTX_FRAME);
+    std::memcpy(sp + RILL_CTX_OFF_MXCSR, &mxcsr, sizeof mxcsr);
+    std::memcpy(sp + RILL_CTX_OFF_FPUCW, &fpucw, sizeof fpucw);
+    std::memcpy(sp + RILL_CTX_OFF_RET, &entry, sizeof entry);
+    raw_co_sp = sp;
+    rb::timed(st, 2 * n, [n] {
+        for (int64_t i = 0; i < n; i++)
+            rilli_ctx_switch(&raw_main_sp, &raw_co_sp, raw_spin_stack + sizeof raw_spin_stack);
+    });
+}
+BENCHMARK(BM_Floor_RawSwitch)->Apply(rb::workers_1_2);
 
 } // namespace

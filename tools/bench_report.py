@@ -145,6 +145,8 @@ def _jobs() -> List[Job]:
              "ns_per_item", go=False),
         _one("floor_selfyield", "floor_bench", "BM_Floor_SelfYield", "ns/yield", "ns_per_item",
              go=False),
+        _one("floor_raw_switch", "floor_bench", "BM_Floor_RawSwitch", "ns/switch", "ns_per_item",
+             go=False),
     ]
     return jobs
 
