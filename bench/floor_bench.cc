@@ -98,14 +98,7 @@ template <class Protocol> void thread_floor(benchmark::State &st, Protocol &prot
         for (int64_t i = 0; i < n; i++)
             proto.round_trip();
     };
-    batch(); /* warm-up, as in rb::timed */
-    for (auto _ : st) {
-        int64_t t0 = rill_now();
-        batch();
-        st.SetIterationTime(static_cast<double>(rill_now() - t0) * 1e-9);
-    }
-    st.SetItemsProcessed(st.iterations() * n);
-    st.counters["n"] = static_cast<double>(n);
+    rb::timed(st, n, batch);
     proto.stop();
     partner.join();
 }

@@ -145,6 +145,7 @@ static int g_backtrace(const struct rilli_g *g, void **pcs, int max)
 static void g_report_one(struct rilli_g *g, void *arg)
 {
     int *count = arg;
+    /* relaxed: all Ps idle; a stale status only mislabels */
     if (rill_load_relaxed(&g->status) != G_WAITING)
         return;
     void *pcs[32];

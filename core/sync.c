@@ -88,6 +88,7 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
         rilli_lock_acquire(&wg->lock);
         uint64_t v = rill_load_relaxed(&wg->state); /* relaxed: validated by the CAS */
         int counted = 0;
+        /* acq_rel: counts us under the lock; the add that reaches zero sees the count */
         while ((v >> 32) != 0 && !(counted = rill_cas_acqrel(&wg->state, &v, v + 1)))
             ;
         if (!counted) {
@@ -171,7 +172,7 @@ void rill_mutex_unlock(struct rill_mutex *mp)
     /* Waiters are counted but not queued yet (between the count and the push, under the
      * lock we hold now, so this cannot happen) - or the count is broken. */
     rilli_lock_release(&m->lock);
-    v = rill_load_relaxed(&m->state);
+    v = rill_load_relaxed(&m->state); /* relaxed: only a hint for the error below */
     if (v & ~LOCKED) {
         /* a waiter counted itself and is re-checking: release and let it take the lock */
         rill_fand_acqrel(&m->state, ~LOCKED);

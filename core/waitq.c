@@ -159,7 +159,7 @@ static int sel_wait_thread(struct rilli_sel *sel, int64_t deadline)
         }
         rilli_sys_futex_wait(&sel->futex, 0, timeout);
     }
-    rill_faa_acqrel(&rilli_sched.nforeign, -1);
+    rill_faa_acqrel(&rilli_sched.nforeign, -1); /* acq_rel: as the increment above */
     return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
 }
 

@@ -29,7 +29,6 @@ struct io_p {
 
 /* Process-wide probe of what the kernel offers; once per rill_run. */
 void rilli_io_global_init(void);
-const char *rilli_io_backend_name(void);
 /* Create/destroy the P's backend. Called on the P's own worker thread. 0 or -errno. */
 int rilli_io_init(struct io_p *io);
 void rilli_io_fini(struct io_p *io);

@@ -39,11 +39,6 @@ static struct {
     int skip_success;
 } io_g;
 
-const char *rilli_io_backend_name(void)
-{
-    return io_g.backend == IO_BACKEND_URING ? "io_uring" : "epoll";
-}
-
 void rilli_io_global_init(void)
 {
     static const unsigned tries[] = {

@@ -3,6 +3,8 @@
  * report who waits on what, and stop the runtime so that rill_run() returns -EDEADLK.
  * Design: docs/DESIGN.md "Deadlock detection".
  *
+ * (I/O in flight will need a count here too, once the I/O calls exist.)
+ *
  * The check runs on the last P to go idle (npidle == nproc, after its own re-check of every
  * queue, park.c). Then nothing runs, and a G can only become runnable again through a timer,
  * an I/O completion, or a thread the runtime did not create that is inside a rill call; if
@@ -55,10 +57,11 @@ void rilli_deadlock_init(void)
 
 int rilli_deadlock_check(void)
 {
+    /* acq: pairs with the rel stores in rilli_sched_stop_all() and rilli_gq_put() */
     if (rill_load_acq(&S.stopping) || rill_load_acq(&S.gq_n))
         return DEADLOCK_NO;
-    /* acq: pairs with the release decrements of nforeign/nio (waitq.c, io). */
-    if (rill_load_acq(&S.nforeign) || rill_load_acq(&S.nio))
+    /* acq: pairs with the acq_rel decrement in sel_wait_thread() (waitq.c) */
+    if (rill_load_acq(&S.nforeign))
         return DEADLOCK_NO;
     for (int i = 0; i < S.nproc; i++) {
         struct rilli_p *p = S.allp[i];

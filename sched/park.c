@@ -41,7 +41,7 @@ void rilli_wakep(void)
         int one = 1;
         /* acq_rel: claims q; pairs with the seq_cst RMW on npidle in rilli_p_idle(). */
         if (q != me && rill_load_relaxed(&q->idle) == 1 && rill_cas_acqrel(&q->idle, &one, 2)) {
-            rill_faa_acqrel(&S.npidle, -1);
+            rill_faa_acqrel(&S.npidle, -1); /* acq_rel: our claim took q out of the count */
             rilli_io_notify(&q->io, me ? &me->io : NULL);
             return;
         }
@@ -52,6 +52,7 @@ void rilli_wakep(void)
 /* Any work visible anywhere? Called after the idle flag is published. */
 static int work_visible(struct rilli_p *p)
 {
+    /* acq: pairs with the rel stores in rilli_gq_put() and rilli_sched_stop_all() */
     if (p->runnext || rill_load_acq(&S.gq_n) || rill_load_acq(&S.stopping))
         return 1;
     for (int i = 0; i < S.nproc; i++)
@@ -80,7 +81,7 @@ static void idle_leave(struct rilli_p *p)
     int one = 1;
     /* acq_rel: 1 -> 0 races with a waker's 1 -> 2; whoever wins does the npidle decrement. */
     if (rill_cas_acqrel(&p->idle, &one, 0)) {
-        rill_faa_acqrel(&S.npidle, -1);
+        rill_faa_acqrel(&S.npidle, -1); /* acq_rel: pairs with rilli_wakep() */
         return;
     }
     /* A waker claimed us (idle == 2) and counted us as spinning. */

@@ -231,7 +231,7 @@ static struct rilli_g *find_runnable(struct rilli_p *p)
                 for (int i = 0; i < 32; i++)
                     rill_cpu_relax();
                 now = rill_now();
-            } while (now < until && !rill_load_acq(&S.stopping));
+            } while (now < until && !rill_load_acq(&S.stopping)); /* acq: as in sched_pick() */
         }
         stop_spinning(p);
         rilli_p_idle(p);
@@ -313,7 +313,7 @@ void rill_yield(void)
             rilli_park("runtime stopping", NULL);
         return;
     }
-    rill_store_relaxed(&g->status, G_RUNNABLE);
+    rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
     if (rill_unlikely(!rilli_runq_put(p, g)))
         rilli_gq_put(g);
     switch_to(p, g, next);
@@ -325,7 +325,7 @@ void rilli_goexit(void)
     struct rilli_g *g = p->cur;
     if (g->main)
         rilli_sched_stop_all();
-    rill_store_relaxed(&g->status, G_DEAD);
+    rill_store_relaxed(&g->status, G_DEAD); /* relaxed: informational */
     p->dead = g;
     struct rilli_g *next = sched_pick(p);
     switch_to(p, g, next ? next : &p->g0);
@@ -380,7 +380,7 @@ void rill_sleep(int64_t ns)
     }
     struct rilli_timer t = {.fn = sleep_fire, .arg = g};
     g->wait_reason = "sleep";
-    rill_store_relaxed(&g->status, G_WAITING);
+    rill_store_relaxed(&g->status, G_WAITING); /* relaxed: informational */
     if (rilli_timer_add(&t, rill_now() + ns) < 0) {
         rill_yield(); /* no memory for the heap: degrade to a yield loop rather than hang */
         rill_sleep(ns - 1000);
@@ -490,7 +490,7 @@ static void sched_reset(void)
     S.next_id = 1;
     S.gq_head = S.gq_tail = NULL;
     S.gq_n = 0;
-    S.npidle = S.nspinning = S.nforeign = S.nio = 0;
+    S.npidle = S.nspinning = S.nforeign = 0;
 }
 
 int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)

@@ -35,9 +35,7 @@ struct rilli_p {
     struct io_p io;
     pthread_t thread;
     char spin_stack[SPIN_STACK] __attribute__((aligned(16))); /* rilli_ctx_switch waits here */
-    char *g0_stack_lo;        /* worker thread stack bounds, for the sanitizers */
     struct rilli_g *tsan_next; /* TSan builds: G that g0 must enter next (g.c) */
-    size_t g0_stack_size;
 
     /* ---- shared ------------------------------------------------------------------------ */
     ck_ring_t runq rill_cacheline_aligned; /* SPMC: owner enqueues and dequeues, thieves dequeue */
@@ -60,7 +58,6 @@ struct rilli_sched {
     int npidle rill_cacheline_aligned; /* Ps with idle == 1 */
     int nspinning;                     /* Ps looking for work without sleeping */
     int nforeign;                      /* foreign threads blocked inside a rill call */
-    int nio;                           /* operations in flight that will wake a G */
     int base_threads;                  /* process threads when rill_run started */
     pthread_mutex_t run_lock;          /* serialises rill_run */
 };
