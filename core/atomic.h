@@ -17,6 +17,8 @@
 
 #define rill_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define rill_load_acq(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define rill_load_seq(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define rill_store_seq(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define rill_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define rill_store_rel(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define rill_xchg_acqrel(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)

@@ -52,6 +52,7 @@ struct rilli_g {
     uint8_t guarded;     /* a PROT_NONE page sits below stack_lo */
     uint8_t main;        /* this G runs rill_run's main: its return stops the runtime */
     void *recover;       /* innermost rill_recover frame (panic.c), NULL if none */
+    struct rill_ctx *ctx; /* context bound by rill_ctx_bind (io/ctx.c), NULL if none */
     void *asan_fake;     /* ASan fake-stack handle while switched out */
     void *tsan_fiber;    /* TSan fiber of this G (created with the G, reused across spawns) */
 };

@@ -57,6 +57,7 @@ struct rilli_g *rilli_g_new(struct rilli_p *p, void (*fn)(void *), const void *a
     g->fn = fn;
     g->main = 0;
     g->recover = NULL;
+    g->ctx = NULL;
     g->wait_reason = NULL;
     g->wait_obj = NULL;
     g->asan_fake = NULL;

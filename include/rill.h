@@ -17,6 +17,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -211,6 +214,102 @@ RILL_API void rill_mutex_lock(struct rill_mutex *m);
 RILL_API int rill_mutex_trylock(struct rill_mutex *m);
 /* Unlocking an unlocked mutex is fatal, as in Go. */
 RILL_API void rill_mutex_unlock(struct rill_mutex *m);
+
+/* ------------------------------------------------------------------------------------------ */
+/* I/O                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Blocking I/O that parks the calling goroutine, never its worker. Each call returns what the
+ * system call would (a count, an fd, 0), or -errno instead of -1 and errno, and takes a final
+ * absolute deadline:
+ *   RILL_FOREVER    wait for ever;
+ *   0               do not block: -EAGAIN when the call would have to wait;
+ *   past            -ETIMEDOUT at once;
+ *   otherwise       -ETIMEDOUT once it passes, with the operation cancelled: no byte of the
+ *                   buffer is written after the call returns, and the fd stays usable.
+ * -ECANCELED when the goroutine's bound context (rill_ctx_bind) is cancelled meanwhile.
+ *
+ * Operations go through the worker's io_uring, or through epoll and non-blocking system calls
+ * where io_uring cannot be had (RILL_IO=epoll forces that); the semantics are the same.
+ * File operations the epoll backend cannot wait on (regular files, fsync, openat) run on the
+ * rill_blocking() pool there. Any thread: outside goroutines the call blocks that thread.
+ * Descriptors need not be O_NONBLOCK; rill never changes a descriptor's flags, except that
+ * the epoll backend's rill_connect on a blocking socket sets O_NONBLOCK for the duration.
+ */
+RILL_API ssize_t rill_read(int fd, void *buf, size_t len, int64_t deadline);
+RILL_API ssize_t rill_write(int fd, const void *buf, size_t len, int64_t deadline);
+RILL_API ssize_t rill_pread(int fd, void *buf, size_t len, off_t off, int64_t deadline);
+RILL_API ssize_t rill_pwrite(int fd, const void *buf, size_t len, off_t off, int64_t deadline);
+RILL_API ssize_t rill_readv(int fd, const struct iovec *iov, int iovcnt, int64_t deadline);
+RILL_API ssize_t rill_writev(int fd, const struct iovec *iov, int iovcnt, int64_t deadline);
+RILL_API ssize_t rill_recv(int fd, void *buf, size_t len, int flags, int64_t deadline);
+RILL_API ssize_t rill_send(int fd, const void *buf, size_t len, int flags, int64_t deadline);
+/* accept4(fd, addr, addrlen, SOCK_CLOEXEC): the new descriptor, or -errno. */
+RILL_API int rill_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int64_t deadline);
+/* 0 once connected (the socket's pending error as -errno otherwise). On -ETIMEDOUT the
+ * connection attempt is abandoned and the socket should be closed, as after connect(2). */
+RILL_API int rill_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline);
+/* openat(2): the new descriptor (O_CLOEXEC is not implied). */
+RILL_API int rill_openat(int dirfd, const char *path, int flags, mode_t mode, int64_t deadline);
+RILL_API int rill_fsync(int fd, int64_t deadline);
+/* Wait until fd is ready for any of events (POLLIN, POLLOUT, ...): the ready events, which
+ * include POLLERR/POLLHUP when they apply. */
+RILL_API int rill_poll(int fd, short events, int64_t deadline);
+/* Close fd. Goroutines blocked in I/O on fd are woken with -ECANCELED first (as Go's Close
+ * wakes pending reads with ErrClosed), so closing a listener stops an accept loop. 0 or
+ * -errno (-EBADF). */
+RILL_API int rill_close(int fd);
+
+/*
+ * Run fn(arg) on a pool of offload threads and park the goroutine until it returns: for calls
+ * io_uring cannot make (getaddrinfo, a blocking library). The pool grows to
+ * RILL_BLOCKING_MAX threads on demand (callers past that queue) and idle threads exit after a
+ * few seconds. fn passes results back through arg. 0 once fn has returned; -EINVAL for a
+ * NULL fn; -ENOMEM/-EAGAIN when no thread can be started and none is running. Outside
+ * goroutines fn runs on the calling thread. Not cancellable: fn runs to completion.
+ */
+#define RILL_BLOCKING_MAX 64
+RILL_API int rill_blocking(void (*fn)(void *), void *arg);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Contexts: cancellation and deadlines (Go's context.Context)                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * A rill_ctx carries a cancel signal and an optional deadline down a tree of work. It is
+ * done when it is cancelled, when its deadline passes, or when its parent is done; a done
+ * context stays done. Design: docs/DESIGN.md "Contexts and cancellation".
+ *
+ *   struct rill_ctx *ctx = rill_ctx_new(NULL, rill_now() + RILL_SEC(2));  // WithTimeout
+ *   ...
+ *   case: rill_ctx_done(ctx) in a select             // <-ctx.Done()
+ *   rill_ctx_bind(ctx)  // this goroutine's blocking I/O now ends with -ECANCELED when ctx is
+ *                       // done (-ETIMEDOUT when its deadline passed), as if each call had
+ *                       // ctx's deadline and a cancel path
+ *   rill_ctx_cancel(ctx);                            // cancel()
+ *   rill_ctx_free(ctx);                              // after the last user is done with it
+ *
+ * Channel operations and sleeps are cancelled the Go way, by selecting on rill_ctx_done()
+ * beside them. rill_ctx_bind covers every I/O call above.
+ */
+typedef struct rill_ctx rill_ctx;
+/* A context that is done when parent is (NULL: never), when rill_ctx_cancel() is called, or
+ * at deadline (RILL_FOREVER: none; the earlier of its own and its parent's counts). NULL
+ * without memory. Any thread. */
+RILL_API struct rill_ctx *rill_ctx_new(struct rill_ctx *parent, int64_t deadline);
+/* Cancel ctx and its descendants, waking blocked I/O bound to them. Idempotent. Any thread. */
+RILL_API void rill_ctx_cancel(struct rill_ctx *ctx);
+/* A signal channel (element size 0) closed when ctx is done: use it in select. Owned by ctx. */
+RILL_API struct rill_chan *rill_ctx_done(struct rill_ctx *ctx);
+/* 0 while not done; -ECANCELED after cancel; -ETIMEDOUT after the deadline passed. */
+RILL_API int rill_ctx_err(struct rill_ctx *ctx);
+RILL_API int64_t rill_ctx_deadline(struct rill_ctx *ctx);
+/* Bind ctx to the calling goroutine (NULL unbinds) and return the previous binding. */
+RILL_API struct rill_ctx *rill_ctx_bind(struct rill_ctx *ctx);
+/* Cancel and free ctx. Its children must be freed first (-EBUSY otherwise), and no
+ * goroutine may still use it. 0. */
+RILL_API int rill_ctx_free(struct rill_ctx *ctx);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Panic and recover                                                                          */

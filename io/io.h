@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "rill.h"
 
 struct rilli_p;
 
@@ -17,15 +18,49 @@ struct rilli_p;
 
 enum { IO_BACKEND_URING = 1, IO_BACKEND_EPOLL = 2 };
 
+/* user_data values that are not pointers (ring.c) */
+enum { TAG_EFD = 1, TAG_WAKE = 2, TAG_MSG = 3, TAG_LTO = 4, TAG_CANCEL = 5, TAG_NETPOLL = 6,
+       TAG_MAX = 4096 };
+
+struct rilli_io_op;
+
 struct io_p {
     int backend;          /* IO_BACKEND_*; fixed at init */
+    unsigned inflight;    /* ops submitted to this ring whose CQE is not reaped; written by
+                             the owner (rilli_io_inflight_add), read relaxed by rill_close */
+    unsigned queued;      /* SQEs prepared since the last io_uring_enter; owner */
+    /* Cancel requests from other threads, drained by the owner (it alone may submit). */
+    rilli_lock mbox_lock;
+    struct rilli_io_op *mbox;   /* ops to cancel; mbox_lock */
+    struct io_fd_cmd *fd_cmds;  /* "cancel everything on fd" requests; mbox_lock */
+    int mbox_n;                 /* mbox or fd_cmds non-empty; written under mbox_lock,
+                                   read relaxed as a hint by the owner */
     int ring_ok;          /* ring initialised (uring backend) */
     struct io_uring ring; /* owner worker thread only (SINGLE_ISSUER) */
     int efd;              /* eventfd: wakes from threads without a ring (and epoll backend) */
     int epfd;             /* epoll backend only */
     uint64_t efd_buf;     /* target of the armed eventfd read */
     int efd_armed;        /* a read on efd is in flight in the ring */
+    int closing;          /* rill_run is returning: CQEs only count down inflight */
+    uint16_t gen;         /* generation tag of the next op's user_data; owner */
 };
+
+static inline void rilli_io_inflight_add(struct io_p *io, int d)
+{
+    /* relaxed: only the owner writes; other threads read it as a hint (rilli_io_cancel_fd) */
+    rill_store_relaxed(&io->inflight, io->inflight + (unsigned)d);
+}
+
+/* user_data of an op: its address (user space is below 2^47) with a 16-bit generation tag
+ * that is never 0, so the same stack address used again soon after is a different key. */
+#define UD_TAG_SHIFT 48
+#define UD_PTR_MASK ((UINT64_C(1) << UD_TAG_SHIFT) - 1)
+static inline uint64_t rilli_io_op_ud(struct io_p *io, const void *op)
+{
+    if (++io->gen == 0)
+        io->gen = 1;
+    return (uint64_t)(uintptr_t)op | ((uint64_t)io->gen << UD_TAG_SHIFT);
+}
 
 /* Process-wide probe of what the kernel offers; once per rill_run. */
 void rilli_io_global_init(void);
@@ -37,6 +72,26 @@ void rilli_io_wait(struct io_p *io, int64_t timeout_ns);
 /* Wake the worker of 'target' if it sleeps in rilli_io_wait (or make its next wait return).
  * 'from' is the caller's own io_p, or NULL on a thread without a ring. Any thread. */
 void rilli_io_notify(struct io_p *target, struct io_p *from);
+
+/* An SQE on the owner's ring, with at least need - 1 more free behind it (links); submits
+ * first when the SQ is too full. Counts it as queued. Owner. */
+struct io_uring_sqe *rilli_io_sqe(struct io_p *io, unsigned need);
+int rilli_io_op_supported(int opcode); /* IORING_OP_* usable on this kernel */
+int rilli_io_defer_taskrun(void);
+void rilli_io_global_fini(void);
+
+int rilli_netpoll_waiters(void); /* epoll.c: goroutines in rilli_netpoll_wait (a hint) */
+
+/* Submit what this round queued and reap completions, without blocking. Owner. Returns how
+ * many goroutines it made runnable. */
+int rilli_io_poll(struct io_p *io);
+/* Anything for rilli_io_poll to do (SQEs queued, ops in flight, cancel requests)? Owner. */
+static inline int rilli_io_busy(struct io_p *io)
+{
+    /* relaxed: mbox_n is a hint; a request posted after this read comes with a notify */
+    return io->queued | io->inflight | (unsigned)rill_load_relaxed(&io->mbox_n) |
+           (unsigned)rilli_netpoll_waiters();
+}
 
 /* ---- timer.c: per-P timer heaps --------------------------------------------------------- */
 
@@ -83,6 +138,72 @@ static inline int64_t rilli_timer_when0(struct timer_heap *th)
      * or a new earlier timer is handled by its own P, which is running when it adds it. */
     return rill_load_relaxed(&th->when0);
 }
+
+/* ---- op.c, epoll.c: blocking operations --------------------------------------------------- */
+
+/*
+ * One blocking operation of one goroutine; lives on that goroutine's stack, which stays
+ * parked until every path that can touch the op (CQE, readiness event, timer, cancel) is
+ * done with it.
+ */
+enum { OP_IDLE = 0, OP_WAITING = 1, OP_DONE = 2 };
+
+struct rilli_io_op {
+    struct rilli_g *g;
+    struct io_p *ring;            /* uring: the ring carrying the op (its mailbox) */
+    int64_t res;                  /* result: CQE res, or revents / -errno (epoll) */
+    uint64_t ud;                  /* uring: the user_data it was submitted with */
+    int state;                    /* OP_*; epoll: under the fd entry's lock */
+    int cancel;                   /* -ECANCELED / -ETIMEDOUT when cancelled by a ctx */
+    int in_mbox;                  /* queued in ring->mbox; mbox_lock */
+    struct rilli_io_op *mnext;    /* mbox link */
+    struct __kernel_timespec ts;  /* linked timeout (read by the kernel at submission) */
+    /* bound context (ctx.c): ops of a ctx, under its lock */
+    struct rill_ctx *ctx;
+    struct rilli_io_op *cnext, *cprev;
+    /* epoll backend: waiter on an fd */
+    int fd;
+    uint32_t events;              /* EPOLLIN / EPOLLOUT / ... wanted */
+    struct rilli_io_op *fnext, *fprev;
+    struct rilli_timer timer;     /* deadline */
+};
+
+void rilli_io_ops_init(void); /* op.c: read the env knobs; once per rill_run */
+
+/* A "cancel all I/O on fd" request to one ring (rill_close). */
+struct io_fd_cmd {
+    int fd;
+    struct io_fd_cmd *next;
+    struct rill_waitgroup *wg;    /* done when this ring's cancel has completed */
+};
+
+/* Cancel op (in flight on op->ring) from any thread; its goroutine wakes with the op's
+ * CQE. Caller holds the op's ctx lock (so the op is alive). */
+void rilli_io_cancel_op(struct rilli_io_op *op);
+/* After the op's goroutine resumed: make sure no cancel request still names it. */
+void rilli_io_op_retire(struct rilli_io_op *op);
+/* Wake every goroutine blocked in I/O on fd with -ECANCELED; returns when they are. */
+void rilli_io_cancel_fd(int fd);
+
+/* epoll.c: readiness waits (the epoll backend; also every backend's fallback). */
+int rilli_netpoll_init(void);     /* process-wide, once per rill_run; 0 or -errno */
+void rilli_netpoll_fini(void);
+int rilli_netpoll_fd(void);       /* the epoll fd each P's epoll set watches */
+/* Wait until op->fd has any of events (EPOLL*) or deadline: revents, -ETIMEDOUT, -ECANCELED,
+ * -EPERM (fd cannot be polled: a regular file), -EBADF. op->g, op->fd, op->cancel set up
+ * (op.c). Goroutine context. */
+int rilli_netpoll_wait(struct rilli_io_op *op, uint32_t events, int64_t deadline);
+/* Make goroutines whose fds are ready runnable; never blocks. Any worker. */
+int rilli_netpoll_harvest(void);
+int rilli_netpoll_waiters(void);  /* goroutines in rilli_netpoll_wait (a hint) */
+void rilli_netpoll_cancel_fd(int fd);
+/* ctx cancel of an epoll-backend op; caller holds the ctx lock. */
+void rilli_netpoll_cancel_op(struct rilli_io_op *op, int reason);
+
+/* ctx.c */
+/* Link op to the goroutine's bound ctx (if any): 0, or the ctx's error if it is done. */
+int rilli_ctx_link(struct rilli_io_op *op, int64_t *deadline);
+void rilli_ctx_unlink(struct rilli_io_op *op);
 
 /* ---- sys.c: raw syscalls ------------------------------------------------------------------ */
 int rilli_sys_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns);

@@ -3,8 +3,6 @@
  * report who waits on what, and stop the runtime so that rill_run() returns -EDEADLK.
  * Design: docs/DESIGN.md "Deadlock detection".
  *
- * (I/O in flight will need a count here too, once the I/O calls exist.)
- *
  * The check runs on the last P to go idle (npidle == nproc, after its own re-check of every
  * queue, park.c). Then nothing runs, and a G can only become runnable again through a timer,
  * an I/O completion, or a thread the runtime did not create that is inside a rill call; if
@@ -63,12 +61,17 @@ int rilli_deadlock_check(void)
     /* acq: pairs with the acq_rel decrement in sel_wait_thread() (waitq.c) */
     if (rill_load_acq(&S.nforeign))
         return DEADLOCK_NO;
+    /* acq: pairs with the acq_rel updates around every I/O operation and offload call */
+    if (rill_load_acq(&S.npending))
+        return DEADLOCK_NO;
     for (int i = 0; i < S.nproc; i++) {
         struct rilli_p *p = S.allp[i];
         if (rilli_timer_when0(&p->timers) != INT64_MAX || !rilli_runq_empty(p))
             return DEADLOCK_NO;
     }
     int threads = process_threads();
+    /* acq: the offload pool's threads are rill's own, not foreign callers */
+    threads -= rill_load_acq(&S.nhelpers);
     if (threads < 0 || S.base_threads < 0 || threads > S.base_threads)
         return DEADLOCK_MAYBE;
     int zero = 0;

@@ -116,7 +116,9 @@ void rilli_p_idle(struct rilli_p *p)
 
 void rilli_sched_stop_all(void)
 {
-    rill_store_rel(&S.stopping, 1); /* rel: pairs with the acq loads in sched.c */
+    /* seq: pairs with the acq loads in sched.c, and is the store side of the Dekker with
+     * threads without a P in rilli_ready() (nwakers, see worker_main()) */
+    rill_store_seq(&S.stopping, 1);
     struct rilli_p *me = rilli_cur_p();
     for (int i = 0; i < S.nproc; i++)
         if (S.allp[i] != me)

@@ -10,13 +10,15 @@
  *  1. every 61st pick, one G from the global queue (so it cannot starve) and the due timers;
  *  2. runnext, unless it has been taken RUNNEXT_MAX times in a row while the local queue
  *     waits: then it goes to the back, so a ping-pong pair cannot starve the queue;
- *  3. the local queue; 4. the global queue; 5. due timers of every P;
- *  6. stealing half of another P's queue, while spinning is allowed;
- *  7. sleep in the P's io_uring until a wake, a completion or the next timer (park.c).
+ *  3. the local queue; 4. the global queue; 5. this P's I/O: submit the SQEs the round
+ *     queued and reap completions, one io_uring_enter (io/ring.c); 6. due timers of every P;
+ *  7. stealing half of another P's queue (and polling 5 again), while spinning is allowed;
+ *  8. sleep in the P's io_uring until a wake, a completion or the next timer (park.c).
+ * Step 1 also polls I/O, so SQEs queued behind a long run queue wait at most 61 picks.
  *
  * A parking or yielding G switches straight to the next G (one switch, not two through the
  * scheduler stack); only when nothing is runnable does it switch to the worker's g0, which
- * runs steps 3-7. A G that exits does the same and is recycled by whoever lands next.
+ * runs steps 3-8. A G that exits does the same and is recycled by whoever lands next.
  *
  * Invariants:
  *  1. p->cur is the G whose stack the worker runs on (NULL on g0); only the owner writes it.
@@ -144,6 +146,8 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
             return g;
         if (rilli_timer_when0(&p->timers) != INT64_MAX)
             rilli_timer_run(p, rill_now());
+        if (rilli_io_busy(&p->io))
+            rilli_io_poll(&p->io); /* I/O queued behind a busy run queue waits this long */
     }
     if (p->runnext) {
         struct rilli_g *g = p->runnext;
@@ -204,7 +208,7 @@ static void stop_spinning(struct rilli_p *p)
 
 #define SPIN_NS 40000 /* a sleeping worker costs 25-50 us to wake: spin about as long first */
 
-/* Blocking search for work (steps 3-7), scheduler context. NULL only when stopping. */
+/* Blocking search for work (steps 3-8), scheduler context. NULL only when stopping. */
 static struct rilli_g *find_runnable(struct rilli_p *p)
 {
     struct rilli_g *g;
@@ -214,6 +218,9 @@ static struct rilli_g *find_runnable(struct rilli_p *p)
             goto found;
         if ((g = rilli_gq_get(p, RUNQ_SIZE / 2)))
             goto found;
+        /* The end of a round: submit what it queued, reap what completed. */
+        if (rilli_io_busy(&p->io) && rilli_io_poll(&p->io))
+            continue;
         int64_t now = rill_now();
         if (rilli_timer_when0(&p->timers) <= now && rilli_timer_run(p, now))
             continue;
@@ -227,6 +234,8 @@ static struct rilli_g *find_runnable(struct rilli_p *p)
                 unsigned min = now - start < SPIN_NS / 2 ? STEAL_MIN : 1;
                 if ((g = steal_round(p, now, min)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
                     (g = sched_pick(p)))
+                    goto found;
+                if (rilli_io_busy(&p->io) && rilli_io_poll(&p->io) && (g = sched_pick(p)))
                     goto found;
                 for (int i = 0; i < 32; i++)
                     rill_cpu_relax();
@@ -259,11 +268,22 @@ void rilli_ready(struct rilli_g *g, int next)
     rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
     struct rilli_p *p = rilli_cur_p();
     if (!p) {
+        /* counted before g can run, so the runtime cannot tear down the Ps that wakep()
+         * is about to touch (g may be main, returning at once); see worker_main(). */
+        rill_faa_seq(&S.nwakers, 1);
+        /* seq: Dekker with worker_main(): it stores stopping, then waits for nwakers == 0;
+         * we count ourselves, then look at stopping. Past that point the Ps are going away
+         * and g would never run anyway. */
+        if (rill_unlikely(rill_load_seq(&S.stopping))) {
+            rill_faa_acqrel(&S.nwakers, -1); /* acq_rel: as below */
+            return;
+        }
         rilli_gq_put(g);
         /* seq: Dekker with rilli_p_idle(): our gq store, then this fence, then the load of
          * npidle in rilli_wakep(); the idler stores idle, fences, then re-checks gq_n. */
         rill_fence_seq();
         rilli_wakep();
+        rill_faa_acqrel(&S.nwakers, -1); /* acq_rel: pairs with the acq load in rill_run() */
         return;
     }
     if (next) {
@@ -438,6 +458,10 @@ static void *worker_main(void *arg)
         rilli_deadlock_init(); /* before any worker has run a goroutine: it idles first */
     pthread_barrier_wait(&start_barrier);
     rilli_sched_loop(p);
+    /* seq: pairs with rilli_ready() on threads without a P (offload pool, foreign threads):
+     * stopping is set, so none starts anew; wait out one still inside wakep(). */
+    while (rill_load_seq(&S.nwakers))
+        sched_yield();
     pthread_barrier_wait(&start_barrier); /* no worker tears its ring down while others may
                                               still notify it */
     rilli_io_fini(&p->io);
@@ -490,7 +514,7 @@ static void sched_reset(void)
     S.next_id = 1;
     S.gq_head = S.gq_tail = NULL;
     S.gq_n = 0;
-    S.npidle = S.nspinning = S.nforeign = 0;
+    S.npidle = S.nspinning = S.nforeign = S.npending = 0;
 }
 
 int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
@@ -532,6 +556,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
     rc = S.deadlock ? -EDEADLK : 0;
 out:
     sched_destroy();
+    rilli_io_global_fini();
     rilli_stack_global_fini();
     pthread_mutex_unlock(&S.run_lock);
     return rc;

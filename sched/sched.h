@@ -58,6 +58,11 @@ struct rilli_sched {
     int npidle rill_cacheline_aligned; /* Ps with idle == 1 */
     int nspinning;                     /* Ps looking for work without sleeping */
     int nforeign;                      /* foreign threads blocked inside a rill call */
+    int npending;                      /* events that will ready a parked G: I/O in flight,
+                                          rill_blocking calls; atomic */
+    int nwakers;                       /* threads without a P inside rilli_ready(); atomic */
+    int nhelpers;                      /* threads rill runs besides the workers (offload
+                                          pool); atomic */
     int base_threads;                  /* process threads when rill_run started */
     pthread_mutex_t run_lock;          /* serialises rill_run */
 };
