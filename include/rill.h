@@ -236,6 +236,9 @@ RILL_API void rill_mutex_unlock(struct rill_mutex *m);
  * rill_blocking() pool there. Any thread: outside goroutines the call blocks that thread.
  * Descriptors need not be O_NONBLOCK; rill never changes a descriptor's flags, except that
  * the epoll backend's rill_connect on a blocking socket sets O_NONBLOCK for the duration.
+ * rill_send always adds MSG_NOSIGNAL: a peer that went away gives -EPIPE, never SIGPIPE (Go's
+ * behaviour for network connections). rill_write and rill_writev behave as write(2) does:
+ * on a socket or pipe whose reader is gone they raise SIGPIPE unless it is ignored.
  */
 RILL_API ssize_t rill_read(int fd, void *buf, size_t len, int64_t deadline);
 RILL_API ssize_t rill_write(int fd, const void *buf, size_t len, int64_t deadline);
@@ -305,7 +308,9 @@ RILL_API struct rill_chan *rill_ctx_done(struct rill_ctx *ctx);
 /* 0 while not done; -ECANCELED after cancel; -ETIMEDOUT after the deadline passed. */
 RILL_API int rill_ctx_err(struct rill_ctx *ctx);
 RILL_API int64_t rill_ctx_deadline(struct rill_ctx *ctx);
-/* Bind ctx to the calling goroutine (NULL unbinds) and return the previous binding. */
+/* Bind ctx to the calling goroutine (NULL unbinds) and return the previous binding. The
+ * binding holds no reference and ends with the goroutine; new goroutines start unbound (pass
+ * the ctx explicitly, as in Go). Outside goroutines: nothing is bound, NULL. */
 RILL_API struct rill_ctx *rill_ctx_bind(struct rill_ctx *ctx);
 /* Cancel and free ctx. Its children must be freed first (-EBUSY otherwise), and no
  * goroutine may still use it. 0. */

@@ -8,6 +8,7 @@
 #
 #   required  cmake make gcc g++ libc6-dev clang pkg-config   build
 #             liburing-dev libck-dev                         the library's dependencies
+#             libhttp-parser-dev                             the network examples' HTTP parser
 #             libbenchmark-dev golang-1.19-go gnuplot-nox    benchmarks against Go, and plots
 #             python3 gdb                                    report tool, gdb extension
 #   optional  linux-perf                                     tools/bench.sh --perf; a failure to
@@ -16,8 +17,8 @@
 # Go is installed as /usr/lib/go-1.19/bin/go (the golang-1.19-go package puts nothing on PATH).
 set -eu
 
-REQUIRED="cmake make gcc g++ libc6-dev clang pkg-config liburing-dev libck-dev libbenchmark-dev
-golang-1.19-go gnuplot-nox python3 gdb"
+REQUIRED="cmake make gcc g++ libc6-dev clang pkg-config liburing-dev libck-dev libhttp-parser-dev
+libbenchmark-dev golang-1.19-go gnuplot-nox python3 gdb"
 OPTIONAL="linux-perf"
 
 say() { printf 'setup.sh: %s\n' "$*"; }

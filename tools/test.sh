@@ -4,6 +4,9 @@
 #   tools/test.sh                 everything, in this order (stops at the first failure):
 #     setup     tools/setup.sh (installs missing Debian packages; a no-op when all are there)
 #     debug     preset debug: build with RILL_WERROR=ON, run ctest (the plain build)
+#     epoll     the debug build's suite again on the epoll backend (RILL_IO=epoll); the io
+#               tests are left out here because ctest already runs each of them on every
+#               backend (io_*.w1.epoll, io_*.w1.uring-poll, ...)
 #     asan      preset asan:  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #     tsan      preset tsan:  the same under ThreadSanitizer
 #     clang     preset clang: build the whole tree with clang, RILL_WERROR=ON (nothing is run)
@@ -30,7 +33,7 @@ cd "$ROOT"
 
 JOBS=${RILL_TEST_JOBS:-2}
 TSAN_JOBS=${RILL_TEST_TSAN_JOBS:-1}
-ALL_STEPS="debug asan tsan clang consumer bench"
+ALL_STEPS="debug epoll asan tsan clang consumer bench"
 steps=""
 do_setup=1
 while [ $# -gt 0 ]; do
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
     --quick) steps="$steps debug" ;;
     --no-setup) do_setup=0 ;;
     -h | --help) usage; exit 0 ;;
-    debug | asan | tsan | clang | consumer | bench) steps="$steps $1" ;;
+    debug | epoll | asan | tsan | clang | consumer | bench) steps="$steps $1" ;;
     *) printf 'tools/test.sh: unknown argument: %s\n\n' "$1" >&2; usage >&2; exit 2 ;;
     esac
     shift
@@ -78,14 +81,15 @@ build() { # preset
 }
 
 # ctest with the preset's settings; its summary is added to the totals printed at the end.
-run_ctest() { # preset jobs
-    local log="build/$1/ctest-last.log" status
-    printf '+ ctest --preset %s -j %s\n' "$1" "$2"
+run_ctest() { # preset jobs [extra ctest args]
+    local preset=$1 jobs=$2 log="build/$1/ctest-last${RILL_IO:+-$RILL_IO}.log" status
+    shift 2
+    printf '+ ctest --preset %s -j %s %s\n' "$preset" "$jobs" "$*"
     set +e
-    ctest --preset "$1" -j "$2" 2>&1 | tee "$log"
+    ctest --preset "$preset" -j "$jobs" "$@" 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     set -e
-    [ "$status" -eq 0 ] || fail "ctest --preset $1 exited $status (log: $log)"
+    [ "$status" -eq 0 ] || fail "ctest --preset $preset exited $status (log: $log)"
     local total failed skipped
     total=$(sed -n 's/.* tests failed out of \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
     failed=$(sed -n 's/.* \([0-9][0-9]*\) tests failed out of.*/\1/p' "$log" | tail -n 1)
@@ -201,6 +205,12 @@ for s in $ALL_STEPS; do
     case " $steps " in *" $s "*) ;; *) continue ;; esac
     case $s in
     debug) step_suite debug "$JOBS" "plain debug build, RILL_DEBUG checks on" ;;
+    epoll)
+        step_start epoll "the debug suite on the epoll backend (RILL_IO=epoll)"
+        build debug
+        RILL_IO=epoll run_ctest debug "$JOBS" -LE io
+        step_end
+        ;;
     asan) step_suite asan "$JOBS" "AddressSanitizer + UndefinedBehaviorSanitizer" ;;
     tsan) step_suite tsan "$TSAN_JOBS" "ThreadSanitizer" ;;
     clang) step_clang ;;

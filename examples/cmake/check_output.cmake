@@ -1,6 +1,9 @@
 # check_output.cmake - run one example and compare its stdout with examples/expected/<name>.txt.
 #
-#   cmake -DEXE=<program> -DEXPECTED=<file> [-DORDER=exact|unordered] -P check_output.cmake
+#   cmake -DEXE=<program> [-DARGS="<arguments>"] -DEXPECTED=<file> [-DORDER=exact|unordered]
+#         -P check_output.cmake
+#
+# ARGS is one string of space-separated arguments for the program (none by default).
 #
 # Expected-file format, one output line per line:
 #   # ...       a comment (output lines never start with '#')
@@ -22,7 +25,8 @@ if(NOT ORDER)
   set(ORDER exact)
 endif()
 
-execute_process(COMMAND ${EXE} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+separate_arguments(args UNIX_COMMAND "${ARGS}")
+execute_process(COMMAND ${EXE} ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc STREQUAL "0")
   message(FATAL_ERROR "${EXE} exited with '${rc}'\n--- stdout:\n${out}\n--- stderr:\n${err}")
 endif()
