@@ -88,6 +88,7 @@ class ParsingTest(unittest.TestCase):
     def test_find_job_by_any_name(self):
         self.assertEqual(br.find_job("timers_late_p99").name, "timers")
         self.assertEqual(br.find_job("BM_Chan_PingPong").name, "pingpong")
+        self.assertEqual(br.find_job("tcp_echo_p99").name, "tcp_echo")
         self.assertIsNone(br.find_job("nonexistent"))
 
 
@@ -110,6 +111,8 @@ class StatsTest(unittest.TestCase):
         # throughputs: rill twice the items/s -> 2
         self.assertEqual(br.ratio(20.0, 10.0, "Mitems/s"), 2.0)
         self.assertEqual(br.ratio(10.0, 20.0, "Mitems/s"), 0.5)
+        self.assertEqual(br.ratio(40000.0, 20000.0, "roundtrips/s"), 2.0)
+        self.assertEqual(br.ratio(120.0, 60.0, "us"), 0.5)  # latencies are costs
         self.assertIsNone(br.ratio(None, 1.0, "ns/op"))
         self.assertIsNone(br.ratio(1.0, None, "ns/op"))
         self.assertIsNone(br.ratio(0.0, 1.0, "ns/op"))

@@ -20,6 +20,7 @@ var workloadSizes = map[string]sizes{
 	"pipeline":      {100000, 20000, 1000},
 	"workerpool":    {100000, 20000, 1000},
 	"fanout_fanin":  {100000, 20000, 1000},
+	"tcp_echo":      {2000, 500, 150}, // the measured window in ms, not a batch size
 }
 
 // pick returns the batch size of a workload for the size set in use.
