@@ -134,9 +134,6 @@ static struct rilli_g *slab_new(void)
                 g->stack_lo = lo + CANARY_ZONE;
             }
         }
-        /* Fault in the top page now, in one call: every G touches it at once (argument,
-         * first frames), and a demand fault costs several times more on a VM. */
-        madvise(g->stack_hi - stk.page, stk.page, MADV_POPULATE_WRITE);
         g->next = i + 1 < SLAB_STACKS ? &s->g[i + 1] : NULL;
     }
     rilli_lock_acquire(&stk.lock);
@@ -146,8 +143,26 @@ static struct rilli_g *slab_new(void)
     return &s->g[0];
 }
 
+/* Populate g's top page (in one call: a demand fault costs several times more on a VM), once
+ * per slab generation. Done as each stack is handed out rather than for a whole slab at
+ * once, so a spawning loop pays a few us per goroutine instead of stalling its worker for a
+ * millisecond every 64 spawns (which makes every timer on that worker late). */
+static void stack_populate(struct rilli_g *g)
+{
+    /* relaxed: a flag, never an ordering; two Ps preparing neighbours may both populate the
+     * same page, which is harmless (MADV_POPULATE_WRITE is idempotent). */
+    if (!rill_load_relaxed(&g->resident)) {
+        uintptr_t top = ((uintptr_t)g->stack_hi - 1) & ~(uintptr_t)(stk.page - 1);
+        madvise((void *)top, stk.page, MADV_POPULATE_WRITE); /* page-aligned, or EINVAL */
+        rill_store_relaxed(&g->resident, 1);
+    }
+}
+
 static void stack_prepare(struct rilli_g *g)
 {
+    stack_populate(g);
+    if (g->canary && g != &g->slab->g[0])
+        stack_populate(g - 1); /* the canary lives in the top zone of the slot below */
 #ifdef RILL_TSAN
     /* A TSan fiber costs about as much as a thread context: made on first use, then kept
      * with the G across spawns. */
@@ -258,8 +273,10 @@ static void stack_put_global(struct rilli_g *g)
     size_t skip = s->g[0].stack_lo - s->base;
     madvise(s->base + skip, s->len - skip, MADV_DONTNEED);
     rilli_lock_acquire(&stk.lock);
-    for (unsigned i = 0; i < SLAB_STACKS; i++)
+    for (unsigned i = 0; i < SLAB_STACKS; i++) {
+        rill_store_relaxed(&s->g[i].resident, 0); /* relaxed: the slab is wholly free */
         pool_link(&s->g[i]);
+    }
     s->cold = 1;
     rilli_lock_release(&stk.lock);
 }

@@ -72,8 +72,10 @@ struct rill_config {
 
 /*
  * Start the runtime, run main(arg) as goroutine 1, and return when it returns. Goroutines
- * still alive then are abandoned and their memory freed, as when Go's main returns. Callable
- * again after it returns. Calling thread: any thread that is not a worker.
+ * still alive then are abandoned and their memory freed, as when Go's main returns (their I/O
+ * is cancelled first, and a rill_blocking fn still running is waited for, since it may
+ * write into its caller's stack). Callable again after it returns. Calling thread: any
+ * thread that is not a worker.
  * Returns 0; -EDEADLK when every goroutine is blocked forever (Go's "all goroutines are
  * asleep"), after printing each blocked goroutine to stderr; -EINVAL for a bad config or NULL
  * main; -EBUSY when a runtime is already running; -ENOMEM.
@@ -85,7 +87,9 @@ RILL_API int rill_run(void (*main)(void *), void *arg, const struct rill_config 
  * the new goroutine's stack and a points to the copy (so a loop variable passed by address is
  * captured by value); with arg_size == 0, a == arg. Any thread while a runtime runs.
  * Returns 0; -EINVAL (NULL fn, or arg_size over a quarter of the stack); -ENOMEM; -ESRCH when
- * no runtime is running.
+ * no runtime is running. In a goroutine it yields when its worker's run queue holds 128
+ * goroutines, as Go's preemption would let them run, so a long spawning loop does not
+ * keep every new goroutine waiting (and its stack resident) until it ends.
  */
 RILL_API int rill_go(void (*fn)(void *), const void *arg, size_t arg_size);
 

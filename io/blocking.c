@@ -12,9 +12,8 @@
  * Structures: one struct job per call, on the caller's stack; one FIFO of jobs and the
  * counters below, all under pool.lock. The job outlives every access to it: the caller stays
  * parked until fn has returned, and once resumed it waits for job->done, the finisher's last
- * store, before it returns. That wait also keeps the runtime alive until the finisher has
- * left rilli_ready(), which goes on to read the Ps after the caller is already runnable
- * (finish_wait).
+ * store, before it returns (finish_wait). That also keeps the finisher's npending decrement,
+ * which comes after the caller is runnable, inside the caller's rill_run().
  *
  * Sizing: the pool grows by one thread whenever a job is queued with more jobs waiting than
  * idle threads, up to RILL_BLOCKING_MAX. It is bounded because every thread costs a stack
@@ -145,11 +144,12 @@ static void finish(struct job *j, int err)
 }
 
 /*
- * Caller side of finish(), once resumed: wait until the finisher is done with j and with
- * the runtime. rilli_ready() from a thread without a P goes on to rilli_wakep(), which reads
- * the Ps; if the caller returned first it could be main, end rill_run() and free them under
- * the finisher (TSan caught that). The wait is the length of one eventfd write at worst and
- * usually nothing: waking a P takes longer than the finisher needs. Goroutine context.
+ * Caller side of finish(), once resumed: wait until the finisher is done with j. Without
+ * the wait the caller could return and reuse the frame under the finisher's last stores, or
+ * be main and end rill_run() before the npending decrement, which would then land in the
+ * next run's counter (zeroed at its start) and blind its deadlock check. The wait is one
+ * rilli_wakep() long at worst and usually nothing: a P takes longer to wake than the
+ * finisher needs. Goroutine context.
  */
 static void finish_wait(struct job *j)
 {
@@ -306,11 +306,7 @@ int rill_blocking(void (*fn)(void *), void *arg)
  * a goroutine stack, a G or the Ps of a runtime that is gone, and no stale G lands on the
  * next run's global queue. May wait for as long as the slowest fn in flight runs: fn may
  * write into its caller's stack, which must stay mapped until it returns. Any thread.
- *
- * TODO(lead): this declaration belongs in io/io.h, and rill_run() should call the function
- * between joining the workers and sched_destroy().
  */
-void rilli_blocking_drain(void);
 void rilli_blocking_drain(void)
 {
     pthread_mutex_lock(&pool.lock);

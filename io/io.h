@@ -200,6 +200,10 @@ void rilli_netpoll_cancel_fd(int fd);
 /* ctx cancel of an epoll-backend op; caller holds the ctx lock. */
 void rilli_netpoll_cancel_op(struct rilli_io_op *op, int reason);
 
+/* blocking.c: at rill_run's end, after the workers are joined: drop queued offload jobs and
+ * wait for running ones, so no pool thread touches a goroutine of a finished runtime. */
+void rilli_blocking_drain(void);
+
 /* ctx.c */
 /* Link op to the goroutine's bound ctx (if any): 0, or the ctx's error if it is done. */
 int rilli_ctx_link(struct rilli_io_op *op, int64_t *deadline);

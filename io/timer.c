@@ -173,7 +173,7 @@ int rilli_timer_run(struct rilli_p *p, int64_t now)
     next:
         if (g) {
             rilli_lock_release(&th->lock);
-            rilli_ready(g, 0);
+            rilli_ready_timer(g);
             rilli_lock_acquire(&th->lock);
         }
         fired++;

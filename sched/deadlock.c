@@ -50,19 +50,22 @@ static int process_threads(void)
  * workers' creation are part of the baseline too. */
 void rilli_deadlock_init(void)
 {
-    S.base_threads = process_threads();
+    /* acq: offload-pool threads left from an earlier run are rill's own, not a baseline */
+    S.base_threads = process_threads() - rill_load_acq(&S.nhelpers);
 }
 
 int rilli_deadlock_check(void)
 {
-    /* acq: pairs with the rel stores in rilli_sched_stop_all() and rilli_gq_put() */
-    if (rill_load_acq(&S.stopping) || rill_load_acq(&S.gq_n))
-        return DEADLOCK_NO;
+    /* The counters of pending wakers first, the queues after: a waker puts its G on a queue
+     * before it drops its count, so reading in this order cannot miss both. */
     /* acq: pairs with the acq_rel decrement in sel_wait_thread() (waitq.c) */
     if (rill_load_acq(&S.nforeign))
         return DEADLOCK_NO;
     /* acq: pairs with the acq_rel updates around every I/O operation and offload call */
     if (rill_load_acq(&S.npending))
+        return DEADLOCK_NO;
+    /* acq: pairs with the rel stores in rilli_sched_stop_all() and rilli_gq_put() */
+    if (rill_load_acq(&S.stopping) || rill_load_acq(&S.gq_n))
         return DEADLOCK_NO;
     for (int i = 0; i < S.nproc; i++) {
         struct rilli_p *p = S.allp[i];

@@ -7,8 +7,11 @@
  * joined before rill_run() returns.
  *
  * Choosing what runs next (sched_pick, then find_runnable when that finds nothing):
- *  1. every 61st pick, one G from the global queue (so it cannot starve) and the due timers;
- *  2. runnext, unless it has been taken RUNNEXT_MAX times in a row while the local queue
+ *  1. every 61st pick: the due timers, I/O, and a batch from the global queue (so it cannot
+ *     starve);
+ *  2. Gs woken by this P's timers (timerq, at most TIMERQ_MAX: Go readies a timer's G into
+ *     runnext, so a sleeper is not late by a whole run queue), then
+ *     runnext, unless it has been taken RUNNEXT_MAX times in a row while the local queue
  *     waits: then it goes to the back, so a ping-pong pair cannot starve the queue;
  *  3. the local queue; 4. the global queue; 5. this P's I/O: submit the SQEs the round
  *     queued and reap completions, one io_uring_enter (io/ring.c); 6. due timers of every P;
@@ -49,6 +52,8 @@
 
 #define RUNNEXT_MAX 64
 #define GLOBAL_TICK 61
+#define TIMER_TICK 8 /* picks between checks for due timers */
+#define GQ_TICK_BATCH 32 /* global-queue Gs moved to the local queue at each tick */
 #define DEFAULT_STACK (64 * 1024)
 
 struct rilli_sched rilli_sched = {.run_lock = PTHREAD_MUTEX_INITIALIZER};
@@ -141,13 +146,30 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
         return NULL;
     if (rill_unlikely(--p->schedtick == 0)) {
         p->schedtick = GLOBAL_TICK;
-        struct rilli_g *g = rilli_gq_get(p, 1);
-        if (g)
-            return g;
+        /* Timers and I/O first: a non-empty global queue must not starve them. */
         if (rilli_timer_when0(&p->timers) != INT64_MAX)
             rilli_timer_run(p, rill_now());
         if (rilli_io_busy(&p->io))
             rilli_io_poll(&p->io); /* I/O queued behind a busy run queue waits this long */
+        /* A batch, not one: when the local queue never drains (a spawning loop keeps it
+         * full), one G per tick lets the global queue's oldest work wait for seconds. */
+        struct rilli_g *g = rilli_gq_get(p, GQ_TICK_BATCH);
+        if (g)
+            return g;
+    }
+    /* Due timers every TIMER_TICK picks too (a clock read, only while this P has timers):
+     * a sleeper should be late by a few switches, not by a global tick. */
+    if ((p->schedtick % TIMER_TICK) == 0) {
+        int64_t when = rilli_timer_when0(&p->timers);
+        if (when != INT64_MAX && rill_now() >= when)
+            rilli_timer_run(p, rill_now());
+    }
+    if (p->timerq) {
+        struct rilli_g *g = p->timerq;
+        p->timerq = g->next;
+        p->timerq_n--;
+        rill_tsan_acquire(g); /* pairs with rilli_ready_timer(), as runq_get() does */
+        return g;
     }
     if (p->runnext) {
         struct rilli_g *g = p->runnext;
@@ -304,6 +326,26 @@ void rilli_ready(struct rilli_g *g, int next)
         rilli_wakep();
 }
 
+#define TIMERQ_MAX 64
+
+void rilli_ready_timer(struct rilli_g *g)
+{
+    struct rilli_p *p = rilli_cur_p();
+    if (!p || p->timerq_n >= TIMERQ_MAX) {
+        rilli_ready(g, 0);
+        return;
+    }
+    rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
+    rill_tsan_release(g); /* as rilli_runq_put() does: whoever runs g next acquires it */
+    g->next = NULL;
+    if (p->timerq)
+        p->timerq_tail->next = g;
+    else
+        p->timerq = g;
+    p->timerq_tail = g;
+    p->timerq_n++;
+}
+
 void rilli_park(const char *reason, const void *obj)
 {
     struct rilli_p *p = rilli_cur_p();
@@ -369,6 +411,14 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
     /* New work goes to the stealable queue, not runnext: the spawner often keeps running
      * (a loop of rill_go, or computation), and an idle P must be able to take it. */
     rilli_ready(g, 0);
+    /* Spawn budget: once half this P's queue is new work, the spawner goes behind it (there
+     * is room for it in the queue, so it runs again after those, not after everything that
+     * overflowed to the global queue). Go's time-slice preemption does the same for a
+     * spawning loop; without it a loop of a hundred thousand rill_go calls keeps every
+     * goroutine alive (and its stack resident) until the loop ends, and the first ones run
+     * only after the last is made. */
+    if (p && p->cur && rill_unlikely(ck_ring_size(&p->runq) >= RUNQ_SIZE / 2))
+        rill_yield();
     return 0;
 }
 
@@ -553,6 +603,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
         pthread_join(S.allp[i]->thread, NULL);
     pthread_barrier_destroy(&start_barrier);
     rill_store_rel(&S.running, 0); /* rel: as above */
+    rilli_blocking_drain(); /* before the stacks that offloaded calls write into are freed */
     rc = S.deadlock ? -EDEADLK : 0;
 out:
     sched_destroy();
