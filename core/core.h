@@ -50,7 +50,6 @@ struct rilli_g {
     struct rilli_slab *slab;
     uint64_t *canary;    /* unguarded stacks: the word an overflow hits first; else NULL */
     uint8_t guarded;     /* a PROT_NONE page sits below stack_lo */
-    uint8_t resident;    /* its top page was populated since the slab was last zapped */
     uint8_t main;        /* this G runs rill_run's main: its return stops the runtime */
     void *recover;       /* innermost rill_recover frame (panic.c), NULL if none */
     struct rill_ctx *ctx; /* context bound by rill_ctx_bind (io/ctx.c), NULL if none */

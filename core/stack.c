@@ -12,8 +12,8 @@
  * free stack can be MADV_DONTNEED'd whole without losing the pool links.
  *
  * Policy. Every guard page splits the mapping into two VMAs, and vm.max_map_count (65530 by
- * default) caps a process at ~32K of them. rill guards the first (max_map_count - 16384) / 2
- * stacks, then hands out canary stacks: a known word just below the lowest usable address (in
+ * default) caps a process at ~32K of them. rill guards the first (max_map_count - 49152) / 2
+ * stacks, and slot 0 of every slab (the slab's floor), then hands out canary stacks: a known word just below the lowest usable address (in
  * the top zone of the slot below, a page resident anyway, so the canary costs no RSS),
  * checked on every switch away from the G. A guard-page overflow is caught at the faulting access by
  * the SIGSEGV handler (panic.c); a canary overflow is caught at the next switch (late, but
@@ -43,9 +43,6 @@
 #endif
 
 #define SLAB_STACKS 64
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL and we fault lazily */
-#endif
 #define CACHE_MAX 64
 #define CACHE_BATCH 32
 #define HOT_MAX 16384 /* free stacks kept resident (~64 MiB at 4 KiB touched each) */
@@ -86,7 +83,10 @@ static long guard_budget_default(void)
             max = 65530;
         fclose(f);
     }
-    long b = (max - 16384) / 2;
+    /* Each guard splits a mapping in two. Keep 16384 map entries for the rest of the
+     * process and about as many for the slabs' own floor guards (two entries per slab: a
+     * million goroutines are 15625 slabs). */
+    long b = (max - 16384 - 2 * 16384) / 2;
     return b > 0 ? b : 0;
 }
 
@@ -122,7 +122,10 @@ static struct rilli_g *slab_new(void)
         char *lo = s->base + i * slot;
         g->slab = s;
         g->stack_hi = lo + slot - CANARY_ZONE;
-        g->guarded = (long)i < guards && mprotect(lo, stk.page, PROT_NONE) == 0;
+        /* Slot 0 is always guarded: it is the slab's floor, so an overflow running down
+         * through unguarded slots stops there instead of writing into whatever mapping
+         * lies below the slab (a worker's signal stack, say, which would kill the report). */
+        g->guarded = ((long)i < guards || i == 0) && mprotect(lo, stk.page, PROT_NONE) == 0;
         g->stack_lo = g->guarded ? lo + stk.page : lo;
         if (!g->guarded) {
             /* The canary sits where an overflow lands first: the top zone of the slot below,
@@ -143,26 +146,8 @@ static struct rilli_g *slab_new(void)
     return &s->g[0];
 }
 
-/* Populate g's top page (in one call: a demand fault costs several times more on a VM), once
- * per slab generation. Done as each stack is handed out rather than for a whole slab at
- * once, so a spawning loop pays a few us per goroutine instead of stalling its worker for a
- * millisecond every 64 spawns (which makes every timer on that worker late). */
-static void stack_populate(struct rilli_g *g)
-{
-    /* relaxed: a flag, never an ordering; two Ps preparing neighbours may both populate the
-     * same page, which is harmless (MADV_POPULATE_WRITE is idempotent). */
-    if (!rill_load_relaxed(&g->resident)) {
-        uintptr_t top = ((uintptr_t)g->stack_hi - 1) & ~(uintptr_t)(stk.page - 1);
-        madvise((void *)top, stk.page, MADV_POPULATE_WRITE); /* page-aligned, or EINVAL */
-        rill_store_relaxed(&g->resident, 1);
-    }
-}
-
 static void stack_prepare(struct rilli_g *g)
 {
-    stack_populate(g);
-    if (g->canary && g != &g->slab->g[0])
-        stack_populate(g - 1); /* the canary lives in the top zone of the slot below */
 #ifdef RILL_TSAN
     /* A TSan fiber costs about as much as a thread context: made on first use, then kept
      * with the G across spawns. */
@@ -273,10 +258,8 @@ static void stack_put_global(struct rilli_g *g)
     size_t skip = s->g[0].stack_lo - s->base;
     madvise(s->base + skip, s->len - skip, MADV_DONTNEED);
     rilli_lock_acquire(&stk.lock);
-    for (unsigned i = 0; i < SLAB_STACKS; i++) {
-        rill_store_relaxed(&s->g[i].resident, 0); /* relaxed: the slab is wholly free */
+    for (unsigned i = 0; i < SLAB_STACKS; i++)
         pool_link(&s->g[i]);
-    }
     s->cold = 1;
     rilli_lock_release(&stk.lock);
 }

@@ -87,7 +87,7 @@ RILL_API int rill_run(void (*main)(void *), void *arg, const struct rill_config 
  * the new goroutine's stack and a points to the copy (so a loop variable passed by address is
  * captured by value); with arg_size == 0, a == arg. Any thread while a runtime runs.
  * Returns 0; -EINVAL (NULL fn, or arg_size over a quarter of the stack); -ENOMEM; -ESRCH when
- * no runtime is running. In a goroutine it yields when its worker's run queue holds 128
+ * no runtime is running. In a goroutine it yields when its worker's run queue holds 64
  * goroutines, as Go's preemption would let them run, so a long spawning loop does not
  * keep every new goroutine waiting (and its stack resident) until it ends.
  */

@@ -54,6 +54,7 @@
 #define GLOBAL_TICK 61
 #define TIMER_TICK 8 /* picks between checks for due timers */
 #define GQ_TICK_BATCH 32 /* global-queue Gs moved to the local queue at each tick */
+#define SPAWN_BUDGET (RUNQ_SIZE / 4) /* queued Gs at which rill_go yields (see rill_go) */
 #define DEFAULT_STACK (64 * 1024)
 
 struct rilli_sched rilli_sched = {.run_lock = PTHREAD_MUTEX_INITIALIZER};
@@ -411,13 +412,13 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
     /* New work goes to the stealable queue, not runnext: the spawner often keeps running
      * (a loop of rill_go, or computation), and an idle P must be able to take it. */
     rilli_ready(g, 0);
-    /* Spawn budget: once half this P's queue is new work, the spawner goes behind it (there
-     * is room for it in the queue, so it runs again after those, not after everything that
-     * overflowed to the global queue). Go's time-slice preemption does the same for a
-     * spawning loop; without it a loop of a hundred thousand rill_go calls keeps every
-     * goroutine alive (and its stack resident) until the loop ends, and the first ones run
-     * only after the last is made. */
-    if (p && p->cur && rill_unlikely(ck_ring_size(&p->runq) >= RUNQ_SIZE / 2))
+    /* Spawn budget: once a quarter of this P's queue is waiting work, the spawner goes
+     * behind it (there is room for it in the queue, so it runs again after those, not after
+     * everything that overflowed to the global queue). Go's time-slice preemption does the
+     * same for a spawning loop; without it a loop of a hundred thousand rill_go calls keeps
+     * every goroutine alive (and its stack resident) until the loop ends, and the first ones
+     * run only after the last is made. */
+    if (p && p->cur && rill_unlikely(ck_ring_size(&p->runq) >= SPAWN_BUDGET))
         rill_yield();
     return 0;
 }
