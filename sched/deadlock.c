@@ -77,6 +77,14 @@ int rilli_deadlock_check(void)
     threads -= rill_load_acq(&S.nhelpers);
     if (threads < 0 || S.base_threads < 0 || threads > S.base_threads)
         return DEADLOCK_MAYBE;
+    /* Again, after the thread count: a thread without a P may have readied a G (onto the
+     * global queue, waking a P) and exited between our first look at the queues and the
+     * count. It exits only after its put and its wake, so either the count saw it alive
+     * or these loads see the G or the woken P. seq: pairs with the seq_cst RMW on npidle
+     * in rilli_wakep()'s claim and the fence after rilli_gq_put(). */
+    if (rill_load_seq(&S.gq_n) || rill_load_seq(&S.npidle) != S.nproc ||
+        rill_load_seq(&S.nforeign) || rill_load_seq(&S.npending))
+        return DEADLOCK_NO;
     int zero = 0;
     /* acq_rel: exactly one P reports. */
     return rill_cas_acqrel(&S.deadlock, &zero, 1) ? DEADLOCK_YES : DEADLOCK_NO;
