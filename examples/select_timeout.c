@@ -16,8 +16,8 @@ RILL_CHAN_DECLARE(strchan, const char *);
 static void with_time_after(struct strchan ch)
 {
     const char *message;
+    int64_t start = rill_now(); /* before the timer starts counting */
     struct rill_chan *timeout = rill_after(RILL_MS(20)); // <-time.After(20 * time.Millisecond)
-    int64_t start = rill_now();
 
     struct rill_case cases[] = {
         strchan_recv_case(ch.rx, &message),
