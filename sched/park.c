@@ -28,25 +28,34 @@
 
 void rilli_wakep(void)
 {
-    int zero = 0;
-    /* acq_rel: only one waker at a time may hand out the spinning role (Go's wakep); the CAS
-     * fails if some P already spins, and that P will find the work. */
-    if (rill_load_relaxed(&S.nspinning) != 0 || !rill_cas_acqrel(&S.nspinning, &zero, 1))
-        return;
-    struct rilli_p *me = rilli_cur_p();
-    int n = S.nproc;
-    int start = (int)(rilli_rand() % (uint32_t)n);
-    for (int i = 0; i < n; i++) {
-        struct rilli_p *q = S.allp[(start + i) % n];
-        int one = 1;
-        /* acq_rel: claims q; pairs with the seq_cst RMW on npidle in rilli_p_idle(). */
-        if (q != me && rill_load_relaxed(&q->idle) == 1 && rill_cas_acqrel(&q->idle, &one, 2)) {
-            rill_faa_acqrel(&S.npidle, -1); /* acq_rel: our claim took q out of the count */
-            rilli_io_notify(&q->io, me ? &me->io : NULL);
+    for (;;) {
+        int zero = 0;
+        /* acq_rel: only one waker at a time may hand out the spinning role (Go's wakep); the
+         * CAS fails if some P already spins, and that P will find the work. */
+        if (rill_load_relaxed(&S.nspinning) != 0 || !rill_cas_acqrel(&S.nspinning, &zero, 1))
             return;
+        struct rilli_p *me = rilli_cur_p();
+        int n = S.nproc;
+        int start = (int)(rilli_rand() % (uint32_t)n);
+        for (int i = 0; i < n; i++) {
+            struct rilli_p *q = S.allp[(start + i) % n];
+            int one = 1;
+            /* acq_rel: claims q; pairs with the seq_cst RMW on npidle in rilli_p_idle(). */
+            if (q != me && rill_load_relaxed(&q->idle) == 1 && rill_cas_acqrel(&q->idle, &one, 2)) {
+                rill_faa_acqrel(&S.npidle, -1); /* acq_rel: our claim took q out of the count */
+                rilli_io_notify(&q->io, me ? &me->io : NULL);
+                return;
+            }
         }
+        /* Nobody to wake: give the role back. A thread that queued a G on the global queue
+         * while we held the role saw nspinning == 1 and left the wake to us, but our look at
+         * the idle flags may predate a P going to sleep without seeing that G. So look again.
+         * seq: Dekker with that waker (store gq_n, fence, load nspinning) and with the idler
+         * (npidle++, load gq_n): our decrement, then the loads of gq_n and npidle. */
+        rill_faa_seq(&S.nspinning, -1);
+        if (!rill_load_seq(&S.gq_n) || !rill_load_seq(&S.npidle))
+            return;
     }
-    rill_faa_acqrel(&S.nspinning, -1); /* nobody to wake: give the role back */
 }
 
 /* Any work visible anywhere? Called after the idle flag is published. */
