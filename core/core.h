@@ -95,6 +95,9 @@ void rilli_stack_check(const struct rilli_g *g);
 /* Call fn on every G that was ever allocated (runtime stopped or all Ps idle). */
 void rilli_stack_foreach_g(void (*fn)(struct rilli_g *, void *), void *arg);
 size_t rilli_stack_size(void);
+/* Bytes from the top of a stack chunk to its floor: how far an overflow can run down
+ * through unguarded stacks before it faults (panic.c). */
+size_t rilli_stack_chunk_span(void);
 
 /* ---- waitq.c: wait records ------------------------------------------------------------ */
 

@@ -98,13 +98,14 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
     struct rilli_g *g = p ? p->cur : NULL;
     /* A guard-page hit, or (unguarded stacks) a fault with the stack pointer already below
      * the G's stack: the overflow ran through the slots below until it met a guard page or
-     * an unmapped page. */
+     * its chunk's floor (stack.c), at most a chunk's span below. */
 #if defined(__x86_64__)
     const char *sp = (const char *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
 #else
     const char *sp = NULL; /* other ISAs: guard-page hits only */
 #endif
-    int below = g && g->slab && sp && sp < g->stack_lo && sp > g->stack_lo - (64 << 20);
+    int below = g && g->slab && sp && sp < g->stack_lo &&
+                (size_t)(g->stack_lo - sp) <= rilli_stack_chunk_span();
     if (!rilli_stack_in_guard(g, si->si_addr) && !below) {
         chain(sig, si, uc);
         return;

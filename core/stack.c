@@ -12,8 +12,8 @@
  * free stack can be MADV_DONTNEED'd whole without losing the pool links.
  *
  * Policy. Every guard page splits the mapping into two VMAs, and vm.max_map_count (65530 by
- * default) caps a process at ~32K of them. rill guards the first (max_map_count - 49152) / 2
- * stacks, and slot 0 of every slab (the slab's floor), then hands out canary stacks: a known word just below the lowest usable address (in
+ * default) caps a process at ~32K of them. rill guards the first (max_map_count - 16384) / 2
+ * stacks, then hands out canary stacks: a known word just below the lowest usable address (in
  * the top zone of the slot below, a page resident anyway, so the canary costs no RSS),
  * checked on every switch away from the G. A guard-page overflow is caught at the faulting access by
  * the SIGSEGV handler (panic.c); a canary overflow is caught at the next switch (late, but
@@ -59,6 +59,20 @@ struct rilli_slab {
     struct rilli_g g[SLAB_STACKS];
 };
 
+/* Slabs are carved top-down out of chunks of CHUNK_SLABS slabs with one PROT_NONE page at
+ * the bottom (the chunk's floor). An overflow running down through unguarded stacks then
+ * stays in rill's own slabs and stops at a floor, instead of writing into whatever mapping
+ * lies below (a worker's malloc arena, which crashed the overflow report). One floor per
+ * chunk, not per slab: a floor splits a mapping, and 15625 of them (one per slab of a million
+ * goroutines) made every fault and zap of the stack memory several times slower. */
+#define CHUNK_SLABS 64
+
+struct stack_chunk {
+    struct stack_chunk *next;
+    char *base;  /* the floor page; slabs above it */
+    size_t len;
+};
+
 static struct {
     size_t page;
     size_t stack_size; /* usable bytes above the guard/canary page */
@@ -67,11 +81,50 @@ static struct {
     struct rilli_g *free;        /* global pool; lock */
     unsigned nfree;              /* lock */
     struct rilli_slab *slabs;    /* lock */
+    struct stack_chunk *chunks;  /* lock */
+    char *chunk_low;             /* lowest slab carved from the current chunk; lock */
+    unsigned chunk_left;         /* slabs still to carve from it; lock */
 } stk;
+
+/* Memory for one slab of len bytes, from the current chunk (a new one when it is used up).
+ * Called without the lock. NULL without memory. */
+static char *slab_memory(size_t len)
+{
+    rilli_lock_acquire(&stk.lock);
+    if (!stk.chunk_left) {
+        rilli_lock_release(&stk.lock);
+        struct stack_chunk *c = malloc(sizeof(*c));
+        if (!c)
+            return NULL;
+        c->len = stk.page + (size_t)CHUNK_SLABS * len;
+        c->base = mmap(NULL, c->len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (c->base == MAP_FAILED) {
+            free(c);
+            return NULL;
+        }
+        mprotect(c->base, stk.page, PROT_NONE); /* the floor; if it fails, no floor */
+        rilli_lock_acquire(&stk.lock);
+        c->next = stk.chunks;
+        stk.chunks = c;
+        stk.chunk_low = c->base + c->len;
+        stk.chunk_left = CHUNK_SLABS;
+    }
+    stk.chunk_left--;
+    stk.chunk_low -= len;
+    char *m = stk.chunk_low;
+    rilli_lock_release(&stk.lock);
+    return m;
+}
 
 size_t rilli_stack_size(void)
 {
     return stk.stack_size;
+}
+
+size_t rilli_stack_chunk_span(void)
+{
+    return stk.page + (size_t)CHUNK_SLABS * SLAB_STACKS * (stk.page + stk.stack_size);
 }
 
 static long guard_budget_default(void)
@@ -83,10 +136,7 @@ static long guard_budget_default(void)
             max = 65530;
         fclose(f);
     }
-    /* Each guard splits a mapping in two. Keep 16384 map entries for the rest of the
-     * process and about as many for the slabs' own floor guards (two entries per slab: a
-     * million goroutines are 15625 slabs). */
-    long b = (max - 16384 - 2 * 16384) / 2;
+    long b = (max - 16384) / 2;
     return b > 0 ? b : 0;
 }
 
@@ -107,9 +157,8 @@ static struct rilli_g *slab_new(void)
         return NULL;
     s->n = SLAB_STACKS;
     s->len = slot * SLAB_STACKS;
-    s->base = mmap(NULL, s->len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (s->base == MAP_FAILED) {
+    s->base = slab_memory(s->len);
+    if (!s->base) {
         free(s);
         return NULL;
     }
@@ -122,10 +171,7 @@ static struct rilli_g *slab_new(void)
         char *lo = s->base + i * slot;
         g->slab = s;
         g->stack_hi = lo + slot - CANARY_ZONE;
-        /* Slot 0 is always guarded: it is the slab's floor, so an overflow running down
-         * through unguarded slots stops there instead of writing into whatever mapping
-         * lies below the slab (a worker's signal stack, say, which would kill the report). */
-        g->guarded = ((long)i < guards || i == 0) && mprotect(lo, stk.page, PROT_NONE) == 0;
+        g->guarded = (long)i < guards && mprotect(lo, stk.page, PROT_NONE) == 0;
         g->stack_lo = g->guarded ? lo + stk.page : lo;
         if (!g->guarded) {
             /* The canary sits where an overflow lands first: the top zone of the slot below,
@@ -316,11 +362,18 @@ void rilli_stack_global_fini(void)
             if (s->g[i].tsan_fiber)
                 __tsan_destroy_fiber(s->g[i].tsan_fiber);
 #endif
-        munmap(s->base, s->len);
         free(s);
         s = n;
     }
     stk.slabs = NULL;
+    while (stk.chunks) {
+        struct stack_chunk *c = stk.chunks;
+        stk.chunks = c->next;
+        munmap(c->base, c->len);
+        free(c);
+    }
+    stk.chunk_low = NULL;
+    stk.chunk_left = 0;
     stk.free = NULL;
     stk.nfree = 0;
 }
