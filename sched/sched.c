@@ -9,8 +9,9 @@
  * Choosing what runs next (sched_pick, then find_runnable when that finds nothing):
  *  1. every 61st pick: the due timers, I/O, and a batch from the global queue (so it cannot
  *     starve);
- *  2. Gs woken by this P's timers (timerq, at most TIMERQ_MAX: Go readies a timer's G into
- *     runnext, so a sleeper is not late by a whole run queue), then
+ *  2. Gs woken by this P's timers (timerq: Go readies a timer's G into runnext, so a sleeper
+ *     is not late by a whole run queue; at most TIMERQ_STREAK in a row while others wait),
+ *     then
  *     runnext, unless it has been taken RUNNEXT_MAX times in a row while the local queue
  *     waits: then it goes to the back, so a ping-pong pair cannot starve the queue;
  *  3. the local queue; 4. the global queue; 5. this P's I/O: submit the SQEs the round
@@ -52,6 +53,8 @@
 
 #define RUNNEXT_MAX 64
 #define GLOBAL_TICK 61
+#define TIMERQ_STREAK 64
+#define SPAWN_TIMER_TICK 8 /* spawns between checks for due timers in a spawning loop */
 #define TIMER_TICK 8 /* picks between checks for due timers */
 #define GQ_TICK_BATCH 32 /* global-queue Gs moved to the local queue at each tick */
 #define SPAWN_BUDGET (RUNQ_SIZE / 4) /* queued Gs at which rill_go yields (see rill_go) */
@@ -166,12 +169,18 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
             rilli_timer_run(p, rill_now());
     }
     if (p->timerq) {
-        struct rilli_g *g = p->timerq;
-        p->timerq = g->next;
-        p->timerq_n--;
-        rill_tsan_acquire(g); /* pairs with rilli_ready_timer(), as runq_get() does */
-        return g;
+        /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in
+         * a row while the run queue waits; then one pick goes to runnext or the queue, so
+         * new work and yielders keep moving without leaving sleepers behind all of it. */
+        if (p->timerq_streak < TIMERQ_STREAK || (!p->runnext && rilli_runq_empty(p))) {
+            struct rilli_g *g = p->timerq;
+            p->timerq = g->next;
+            p->timerq_streak++;
+            rill_tsan_acquire(g); /* pairs with rilli_ready_timer(), as runq_get() does */
+            return g;
+        }
     }
+    p->timerq_streak = 0;
     if (p->runnext) {
         struct rilli_g *g = p->runnext;
         p->runnext = NULL;
@@ -327,12 +336,10 @@ void rilli_ready(struct rilli_g *g, int next)
         rilli_wakep();
 }
 
-#define TIMERQ_MAX 64
-
 void rilli_ready_timer(struct rilli_g *g)
 {
     struct rilli_p *p = rilli_cur_p();
-    if (!p || p->timerq_n >= TIMERQ_MAX) {
+    if (!p) {
         rilli_ready(g, 0);
         return;
     }
@@ -344,7 +351,6 @@ void rilli_ready_timer(struct rilli_g *g)
     else
         p->timerq = g;
     p->timerq_tail = g;
-    p->timerq_n++;
 }
 
 void rilli_park(const char *reason, const void *obj)
@@ -418,8 +424,18 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
      * same for a spawning loop; without it a loop of a hundred thousand rill_go calls keeps
      * every goroutine alive (and its stack resident) until the loop ends, and the first ones
      * run only after the last is made. */
-    if (p && p->cur && rill_unlikely(ck_ring_size(&p->runq) >= SPAWN_BUDGET))
+    if (!p || !p->cur)
+        return 0;
+    if (rill_unlikely(ck_ring_size(&p->runq) >= SPAWN_BUDGET)) {
         rill_yield();
+    } else if (rill_unlikely((++p->spawntick % SPAWN_TIMER_TICK) == 0) &&
+               rilli_timer_when0(&p->timers) != INT64_MAX) {
+        /* A spawn costs microseconds when its stack is new (page faults), so a budget of
+         * queued Gs alone lets sleepers wait for a whole batch: yield to due timers too. */
+        int64_t now = rill_now();
+        if (rilli_timer_when0(&p->timers) <= now && rilli_timer_run(p, now))
+            rill_yield();
+    }
     return 0;
 }
 

@@ -28,8 +28,9 @@ struct rilli_p {
     struct rilli_g *dead;     /* G that exited; its stack is recycled after the next switch */
     struct rilli_g *timerq, *timerq_tail; /* Gs woken by timers this P fired: run before
                                              the run queue (Go readies them into runnext) */
-    int timerq_n;
+    uint32_t timerq_streak;   /* consecutive timerq picks; bounds runq starvation */
     uint32_t schedtick;       /* schedule() calls; paces global-queue and timer checks */
+    uint32_t spawntick;       /* rill_go calls; paces timer checks in a spawning loop */
     uint32_t runnext_streak;  /* consecutive runnext picks; bounds runq starvation */
     uint64_t rand;            /* xorshift state for select and steal order */
     int spinning;             /* counted in sched.nspinning */
@@ -81,8 +82,8 @@ struct rilli_g *rilli_cur_g(void);
 
 /* Make g runnable. next: put it in the current P's runnext (a channel partner). Any context. */
 void rilli_ready(struct rilli_g *g, int next);
-/* Make g, woken by a timer, runnable ahead of the current P's run queue (up to TIMERQ_MAX,
- * then as rilli_ready). Worker context. */
+/* Make g, woken by a timer, runnable ahead of the current P's run queue (sched_pick bounds
+ * how long that queue may wait); on a thread without a P, as rilli_ready. */
 void rilli_ready_timer(struct rilli_g *g);
 /* Park the running G; someone must already be able to ready it. reason/obj: for the
  * deadlock report. Goroutine context. */
