@@ -46,9 +46,13 @@
  * Lock order: several channel locks are taken only by select, in address order; no other
  * lock is taken while one is held, and nothing parks or wakes while holding one.
  *
+ * A waker completes a parked single send/receive on a buffered channel for its owner, through
+ * the ring (wake_one): the receiver gets the ring's oldest value, not the waker's, so FIFO
+ * order holds without a lock on the fast path.
+ *
  * Rejected: a lock around the whole buffered channel (Go's hchan.lock): one contended line
- * per operation; waking a receiver by handing it the value (Go does, for unbuffered and empty
- * buffered): with a lock-free ring, FIFO order would need the lock back.
+ * per operation; handing a parked receiver the sender's own value past the ring (Go does,
+ * for an empty buffered channel): with a lock-free ring, FIFO order would need the lock back.
  */
 #include <errno.h>
 #include <sched.h>
@@ -246,7 +250,13 @@ void rilli_chan_dequeue(struct rill_chan *c, int op, struct rilli_waiter *w)
 }
 
 /* Wake one waiter of queue op after a ring operation reported WAITERS (and counted itself in
- * that word's PENDING). No lock held. */
+ * that word's PENDING). No lock held.
+ *
+ * A single blocked send or receive (not a select) is completed on its behalf, as Go does: a
+ * receiver gets the ring's oldest value, a sender's value goes into the slot just freed, and
+ * the woken G returns at once instead of coming back to retry (a capacity-1 channel otherwise
+ * costs every item a second trip through the lock). If the ring raced away from us (another
+ * fast-path operation took the value or the slot) it is woken to retry, as before. */
 static void wake_one(struct rill_chan *c, int op)
 {
     rilli_lock_acquire(&c->lock);
@@ -254,6 +264,18 @@ static void wake_one(struct rill_chan *c, int op)
     struct rilli_waiter *w = rilli_waitq_claim(q, SEL_RETRY, NULL);
     flag_sync(c, op);
     rilli_lock_release(&c->lock);
+    if (w && w->sel->solo) {
+        /* The claimed waiter stays parked until we wake it, so its elem is ours to use. */
+        int r = op == RILL_RECV ? ring_pop(c, w->elem) : ring_push(c, w->elem);
+        if (r >= 0) {
+            w->sel->result = 0;
+            /* relaxed: as the claim (rilli_waitq_claim); the owner reads state after its
+             * wake, which orders it. 0 is the solo record's index: "done". */
+            rill_store_relaxed(&w->sel->state, 0);
+        }
+        if (r == 1) /* our operation on its behalf found the other side waiting too */
+            wake_one(c, op == RILL_RECV ? RILL_SEND : RILL_RECV);
+    }
     /* rel: our last access to c; pairs with the acq loads in rill_chan_free() */
     rill_faa_acqrel(flag_word(c, op), -PEND_ONE);
     if (w)
@@ -351,7 +373,8 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
         int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
                                 c);
         if (st >= 0)
-            return sel.result; /* an unbuffered partner completed the operation */
+            return sel.result; /* a partner completed it: an unbuffered handoff, or a
+                                  * buffered waker acting for us (wake_one) */
         /* SEL_RETRY: woken by space/data or close; the waker already unlinked w */
     }
 }
