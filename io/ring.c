@@ -352,37 +352,44 @@ void rilli_io_op_retire(struct rilli_io_op *op)
     rilli_lock_release(&io->mbox_lock);
 }
 
+/* Rings asked at once by rilli_io_cancel_fd: its commands live on the closing goroutine's
+ * stack, which may be the 16 KiB minimum, so they go out in batches, not one per worker. */
+#define CANCEL_FD_BATCH 8
+
 void rilli_io_cancel_fd(int fd)
 {
     rilli_netpoll_cancel_fd(fd);
     if (!io_g.cancel_fd || !rilli_cur_g())
         return;
     struct rilli_sched *s = &rilli_sched;
-    struct io_fd_cmd cmds[RILL_WORKERS_MAX];
+    struct io_fd_cmd cmds[CANCEL_FD_BATCH];
     struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
-    struct rilli_p *me = rilli_cur_p();
-    int n = 0;
-    for (int i = 0; i < s->nproc; i++) {
-        struct io_p *io = &s->allp[i]->io;
-        /* relaxed: an op submitted concurrently with the close races with it in any case */
-        if (io->backend != IO_BACKEND_URING || !rill_load_relaxed(&io->inflight))
-            continue;
-        struct io_fd_cmd *c = &cmds[n++];
-        c->fd = fd;
-        c->wg = &wg;
-        rill_wg_add(&wg, 1);
-        /* acq_rel: the closer parks on wg until this ring answers: not a deadlock */
-        rill_faa_acqrel(&s->npending, 1);
-        rilli_lock_acquire(&io->mbox_lock);
-        c->next = io->fd_cmds;
-        io->fd_cmds = c;
-        rill_store_relaxed(&io->mbox_n, 1); /* relaxed: as in rilli_io_cancel_op() */
-        rilli_lock_release(&io->mbox_lock);
-        if (io != &me->io)
-            rilli_io_notify(io, &me->io);
+    for (int i = 0; i < s->nproc;) {
+        int n = 0;
+        for (; i < s->nproc && n < CANCEL_FD_BATCH; i++) {
+            struct io_p *io = &s->allp[i]->io;
+            /* relaxed: an op submitted concurrently with the close races with it anyway */
+            if (io->backend != IO_BACKEND_URING || !rill_load_relaxed(&io->inflight))
+                continue;
+            struct io_fd_cmd *c = &cmds[n++];
+            c->fd = fd;
+            c->wg = &wg;
+            rill_wg_add(&wg, 1);
+            /* acq_rel: the closer parks on wg until this ring answers: not a deadlock */
+            rill_faa_acqrel(&s->npending, 1);
+            rilli_lock_acquire(&io->mbox_lock);
+            c->next = io->fd_cmds;
+            io->fd_cmds = c;
+            rill_store_relaxed(&io->mbox_n, 1); /* relaxed: as in rilli_io_cancel_op() */
+            rilli_lock_release(&io->mbox_lock);
+            /* the P may differ per batch: rill_wg_wait below may move this goroutine */
+            struct rilli_p *me = rilli_cur_p();
+            if (io != &me->io)
+                rilli_io_notify(io, &me->io);
+        }
+        if (n)
+            rill_wg_wait(&wg); /* every command of the batch answered: cmds is free again */
     }
-    if (n)
-        rill_wg_wait(&wg);
 }
 
 static void ring_wait(struct io_p *io, int64_t timeout_ns)

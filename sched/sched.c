@@ -164,9 +164,9 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
     /* Due timers every TIMER_TICK picks too (a clock read, only while this P has timers):
      * a sleeper should be late by a few switches, not by a global tick. */
     if ((p->schedtick % TIMER_TICK) == 0) {
-        int64_t when = rilli_timer_when0(&p->timers);
-        if (when != INT64_MAX && rill_now() >= when)
-            rilli_timer_run(p, rill_now());
+        int64_t when = rilli_timer_when0(&p->timers), now;
+        if (when != INT64_MAX && (now = rill_now()) >= when)
+            rilli_timer_run(p, now);
     }
     if (p->timerq) {
         /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in

@@ -187,9 +187,99 @@ static int spawned_goroutine_runs_while_spawner_computes(void)
     return T_EXIT_PASS;
 }
 
+/* ---- the x87 and SSE control words belong to the goroutine -------------------------------- */
+
+#if defined(__x86_64__)
+static unsigned read_mxcsr(void)
+{
+    unsigned v;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+static void write_mxcsr(unsigned v)
+{
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(v));
+}
+
+static unsigned short read_fpucw(void)
+{
+    unsigned short v;
+    __asm__ __volatile__("fnstcw %0" : "=m"(v));
+    return v;
+}
+
+static void write_fpucw(unsigned short v)
+{
+    __asm__ __volatile__("fldcw %0" : : "m"(v));
+}
+
+#define MXCSR_ROUND_DOWN 0x3F80 /* the default 0x1F80 with RC = round toward -inf */
+#define FPUCW_SINGLE 0x007F     /* the default 0x037F with PC = single precision */
+
+struct cw_state {
+    struct rill_waitgroup wg;
+    _Atomic int errors;
+};
+
+/* Sets its own control words, then checks after every yield that it still has them. */
+static void cw_custom(void *arg)
+{
+    struct cw_state *s = arg;
+    write_mxcsr(MXCSR_ROUND_DOWN);
+    write_fpucw(FPUCW_SINGLE);
+    for (int i = 0; i < 2000; i++) {
+        rill_yield();
+        if (read_mxcsr() != MXCSR_ROUND_DOWN || read_fpucw() != FPUCW_SINGLE)
+            atomic_fetch_add(&s->errors, 1);
+    }
+    /* restore the defaults: the G's stack is recycled, but be a good citizen anyway */
+    write_mxcsr(0x1F80);
+    write_fpucw(0x037F);
+    T_OK(rill_wg_done(&s->wg));
+}
+
+/* Never touches them: must see the defaults after every yield, not its neighbour's. */
+static void cw_default(void *arg)
+{
+    struct cw_state *s = arg;
+    for (int i = 0; i < 2000; i++) {
+        rill_yield();
+        if (read_mxcsr() != 0x1F80 || read_fpucw() != 0x037F)
+            atomic_fetch_add(&s->errors, 1);
+    }
+    T_OK(rill_wg_done(&s->wg));
+}
+
+static void control_words_body(void *arg)
+{
+    struct cw_state *s = arg;
+    T_OK(rill_wg_add(&s->wg, 4));
+    T_OK(rill_go(cw_custom, s, 0));
+    T_OK(rill_go(cw_default, s, 0));
+    T_OK(rill_go(cw_custom, s, 0));
+    T_OK(rill_go(cw_default, s, 0));
+    T_OK(rill_wg_wait(&s->wg));
+}
+
+static int control_words_are_per_goroutine(void)
+{
+    struct cw_state s = {.wg = RILL_WAITGROUP_INIT};
+    t_run(control_words_body, &s);
+    T_EQ(atomic_load(&s.errors), 0);
+    return T_EXIT_PASS;
+}
+#else
+static int control_words_are_per_goroutine(void)
+{
+    T_SKIP("x86-64 only");
+}
+#endif
+
 T_MAIN(T_CASE(two_yielders_on_one_worker_both_progress),
        T_CASE(eight_yielders_on_one_worker_all_progress),
        T_CASE(yielders_on_matrix_workers_all_progress),
        T_CASE(main_yield_lets_spawned_goroutine_run),
        T_CASE(timers_fire_while_others_spin_on_yield),
-       T_CASE(spawned_goroutine_runs_while_spawner_computes))
+       T_CASE(spawned_goroutine_runs_while_spawner_computes),
+       T_CASE(control_words_are_per_goroutine))
