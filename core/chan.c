@@ -93,7 +93,9 @@ struct rill_chan {
 /* memcpy/memset with n == 0 still require valid pointers; signal channels pass NULL. */
 static inline void elem_copy(void *dst, const void *src, size_t n)
 {
-    if (n)
+    if (n == 8) /* the common element (a pointer, a long): two moves, not a libc call */
+        memcpy(dst, src, 8);
+    else if (n)
         memcpy(dst, src, n);
 }
 
@@ -350,25 +352,32 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
 /* Blocking single operation: the slow path of send/recv. */
 static int chan_block(struct rill_chan *c, int op, void *elem)
 {
+    const size_t cap = c->cap; /* immutable; a local lets the compiler see both inits */
     for (;;) {
         struct rilli_sel sel;
         struct rilli_waiter w = {.elem = elem, .idx = 0, .sel = &sel};
         struct rilli_chan_wake wk = {0};
-        rilli_sel_init(&sel);
-        sel.solo = 1;
         rilli_lock_acquire(&c->lock);
-        if (c->cap)
+        if (cap) {
+            rilli_sel_init(&sel);
+            sel.solo = 1;
             rilli_chan_enqueue(c, op, &w); /* before the re-try: see "No lost wakeup" */
-        int r = rilli_chan_op_locked(c, op, elem, &sel, &wk);
+        }
+        /* self NULL: a single operation has no record of its own queued anywhere yet */
+        int r = rilli_chan_op_locked(c, op, elem, NULL, &wk);
         if (r != -EAGAIN) {
-            if (c->cap)
+            if (cap)
                 rilli_chan_dequeue(c, op, &w);
             rilli_lock_release(&c->lock);
             rilli_chan_wake(c, &wk);
             return r;
         }
-        if (!c->cap)
+        if (!cap) {
+            /* unbuffered: the record is needed only now that no partner was waiting */
+            rilli_sel_init(&sel);
+            sel.solo = 1;
             rilli_chan_enqueue(c, op, &w);
+        }
         rilli_lock_release(&c->lock);
         int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
                                 c);

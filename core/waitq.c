@@ -167,6 +167,10 @@ int rilli_sel_wait(struct rilli_sel *sel, int64_t deadline, const char *reason, 
 {
     if (!sel->g)
         return sel_wait_thread(sel, deadline);
+    if (deadline == RILL_FOREVER) { /* no timer to set up (and zero) on this stack */
+        rilli_park(reason, obj);
+        return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
+    }
     struct rilli_timer t = {.fn = sel_timeout_fire, .arg = sel};
     int armed = deadline != RILL_FOREVER && rilli_timer_add(&t, deadline) == 0;
     rilli_park(reason, obj);
