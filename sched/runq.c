@@ -59,6 +59,49 @@ struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsi
     return first;
 }
 
+/* Append a chain of n Gs (linked through next, NULL-terminated) to the global queue. */
+static void gq_put_list(struct rilli_g *head, struct rilli_g *tail, uint32_t n)
+{
+    rilli_lock_acquire(&rilli_sched.gq_lock);
+    if (rilli_sched.gq_tail)
+        rilli_sched.gq_tail->next = head;
+    else
+        rilli_sched.gq_head = head;
+    rilli_sched.gq_tail = tail;
+    /* rel: as in rilli_gq_put() */
+    rill_store_rel(&rilli_sched.gq_n, rilli_sched.gq_n + n);
+    rilli_lock_release(&rilli_sched.gq_lock);
+}
+
+void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
+{
+    if (rill_likely(rilli_runq_put(p, g)))
+        return;
+    /* Full: the older half goes to the global queue in one batch, as Go's runqputslow does,
+     * and g stays local. The local queue then holds the newest work, so a tree of
+     * goroutines that each spawn and wait (skynet) runs close to depth-first and recycles
+     * hot stacks, instead of keeping a whole level alive; the global queue is served every
+     * GLOBAL_TICK picks and whenever the local queue runs dry. */
+    struct rilli_g *head = NULL, *tail = NULL;
+    uint32_t n = 0;
+    while (n < RUNQ_SIZE / 2) {
+        struct rilli_g *o = rilli_runq_get(p); /* a thief may race us for each: fine */
+        if (!o)
+            break;
+        o->next = NULL;
+        if (tail)
+            tail->next = o;
+        else
+            head = o;
+        tail = o;
+        n++;
+    }
+    if (n)
+        gq_put_list(head, tail, n);
+    if (!rilli_runq_put(p, g))
+        rilli_gq_put(g);
+}
+
 void rilli_gq_put(struct rilli_g *g)
 {
     g->next = NULL;

@@ -56,7 +56,7 @@
 #define TIMERQ_STREAK 64
 #define SPAWN_TIMER_TICK 8 /* spawns between checks for due timers in a spawning loop */
 #define TIMER_TICK 8 /* picks between checks for due timers */
-#define GQ_TICK_BATCH 32 /* global-queue Gs moved to the local queue at each tick */
+#define GQ_TICK_BATCH 1 /* global-queue Gs taken at each GLOBAL_TICK */
 #define SPAWN_BUDGET (RUNQ_SIZE / 4) /* queued Gs at which rill_go yields (see rill_go) */
 #define DEFAULT_STACK (64 * 1024)
 
@@ -155,8 +155,9 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
             rilli_timer_run(p, rill_now());
         if (rilli_io_busy(&p->io))
             rilli_io_poll(&p->io); /* I/O queued behind a busy run queue waits this long */
-        /* A batch, not one: when the local queue never drains (a spawning loop keeps it
-         * full), one G per tick lets the global queue's oldest work wait for seconds. */
+        /* One G, as Go's schedule() takes: a full local queue spills its older half to
+         * the global queue (rilli_runq_push), and pulling a batch back every tick would
+         * turn a spawn-and-wait tree (skynet) breadth-first again, a fresh stack per G. */
         struct rilli_g *g = rilli_gq_get(p, GQ_TICK_BATCH);
         if (g)
             return g;
@@ -186,8 +187,7 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
         p->runnext = NULL;
         if (++p->runnext_streak < RUNNEXT_MAX || rilli_runq_empty(p))
             return g;
-        if (!rilli_runq_put(p, g))
-            rilli_gq_put(g);
+        rilli_runq_push(p, g);
     }
     p->runnext_streak = 0;
     return rilli_runq_get(p);
@@ -324,12 +324,11 @@ void rilli_ready(struct rilli_g *g, int next)
          * Waking a thief for either only spreads one conversation over two cores. */
         struct rilli_g *old = p->runnext;
         p->runnext = g;
-        if (old && rill_unlikely(!rilli_runq_put(p, old)))
-            rilli_gq_put(old);
+        if (old)
+            rilli_runq_push(p, old);
         return;
     }
-    if (rill_unlikely(!rilli_runq_put(p, g)))
-        rilli_gq_put(g);
+    rilli_runq_push(p, g);
     /* relaxed: a missed wake is harmless here, because g sits on this running P's queue and
      * runs when this P next schedules; the wake only adds parallelism. */
     if (rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
@@ -383,8 +382,7 @@ void rill_yield(void)
         return;
     }
     rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
-    if (rill_unlikely(!rilli_runq_put(p, g)))
-        rilli_gq_put(g);
+    rilli_runq_push(p, g);
     switch_to(p, g, next);
 }
 

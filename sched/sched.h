@@ -96,6 +96,7 @@ void rilli_sched_after_switch(struct rilli_g *from_hint);
 
 /* runq.c */
 int rilli_runq_put(struct rilli_p *p, struct rilli_g *g);       /* owner; 0 full */
+void rilli_runq_push(struct rilli_p *p, struct rilli_g *g);     /* owner; spills when full */
 struct rilli_g *rilli_runq_get(struct rilli_p *p);              /* owner */
 /* Thief: take half of victim's queue if it holds at least min Gs. */
 struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min);
