@@ -105,16 +105,7 @@ void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
 void rilli_gq_put(struct rilli_g *g)
 {
     g->next = NULL;
-    rilli_lock_acquire(&rilli_sched.gq_lock);
-    if (rilli_sched.gq_tail)
-        rilli_sched.gq_tail->next = g;
-    else
-        rilli_sched.gq_head = g;
-    rilli_sched.gq_tail = g;
-    /* rel: gq_n is read without the lock as an emptiness hint (rilli_gq_get, idle recheck);
-     * the lock still orders the list itself. */
-    rill_store_rel(&rilli_sched.gq_n, rilli_sched.gq_n + 1);
-    rilli_lock_release(&rilli_sched.gq_lock);
+    gq_put_list(g, g, 1);
 }
 
 struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch)
