@@ -68,7 +68,8 @@ static void gq_put_list(struct rilli_g *head, struct rilli_g *tail, uint32_t n)
     else
         rilli_sched.gq_head = head;
     rilli_sched.gq_tail = tail;
-    /* rel: as in rilli_gq_put() */
+    /* rel: gq_n is read without the lock as an emptiness hint (rilli_gq_get, the idle
+     * re-check); the lock still orders the list itself. */
     rill_store_rel(&rilli_sched.gq_n, rilli_sched.gq_n + n);
     rilli_lock_release(&rilli_sched.gq_lock);
 }
