@@ -11,18 +11,20 @@
 namespace {
 
 /*
- * Two goroutines each yield n times; ns per yield (= per switch when both share a worker).
- * With two workers they may run side by side and each yield finds nothing else to run: that
- * is the same thing Go's Gosched does with GOMAXPROCS=2, so the rows stay comparable.
+ * Two goroutines per worker each yield n times; ns per yield, from the wall time of all of
+ * them. Two per worker so that every yield has another goroutine to switch to on every
+ * worker: with one goroutine per worker a yield would find nothing else to run and measure
+ * the empty check, not a switch. The Go peer runs 2 * GOMAXPROCS goroutines the same way.
  */
 void BM_Sched_Yield(benchmark::State &st)
 {
     const int64_t n = rb::pick(100000, 20000, 1000);
+    const int gs = 2 * static_cast<int>(st.range(0));
     rb::run(st, [&] {
-        rb::timed(st, 2 * n, [n] {
+        rb::timed(st, gs * n, [n, gs] {
             struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
-            rb::check(rill_wg_add(&wg, 2), "rill_wg_add");
-            for (int g = 0; g < 2; g++) {
+            rb::check(rill_wg_add(&wg, gs), "rill_wg_add");
+            for (int g = 0; g < gs; g++) {
                 rb::go([n, pwg = &wg] {
                     for (int64_t i = 0; i < n; i++)
                         rill_yield();

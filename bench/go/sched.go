@@ -21,13 +21,14 @@ func init() {
 	register("parked", parked)
 }
 
-// Two goroutines each yield n times; ns per yield (BM_Sched_Yield).
+// Two goroutines per P each yield n times; ns per yield from the wall time (BM_Sched_Yield).
 func yield(cfg config) []result {
 	n := pick(cfg.size, "yield")
-	return perOp("yield", "ns/switch", cfg, 2*n, func() {
+	gs := 2 * runtime.GOMAXPROCS(0)
+	return perOp("yield", "ns/switch", cfg, int64(gs)*n, func() {
 		var wg sync.WaitGroup
-		wg.Add(2)
-		for g := 0; g < 2; g++ {
+		wg.Add(gs)
+		for g := 0; g < gs; g++ {
 			go func() {
 				for i := int64(0); i < n; i++ {
 					runtime.Gosched()
