@@ -116,9 +116,14 @@ struct rilli_timer {
     int stopped;                           /* periodic: rilli_timer_del() called; heap lock */
 };
 
+struct timer_ent {
+    int64_t when; /* a copy of t->when: sifting reads the array, not the timers */
+    struct rilli_timer *t;
+};
+
 struct timer_heap {
     rilli_lock lock;
-    struct rilli_timer **h; /* binary min-heap on when; lock */
+    struct timer_ent *h;    /* 4-ary min-heap on when; lock */
     int n, cap;             /* lock */
     int64_t when0;          /* h[0]->when or INT64_MAX; written under lock, read relaxed */
 };

@@ -2,7 +2,7 @@
  * timer.c - per-P timer heaps: rill_sleep, select deadlines, rill_after and rill_tick.
  * Design: docs/DESIGN.md "Timers".
  *
- * Each P owns a binary min-heap of struct rilli_timer under a spinlock. A timer is added to
+ * Each P owns a 4-ary min-heap of struct rilli_timer under a spinlock. A timer is added to
  * the P that runs the adding goroutine (P 0 for a thread without a P) and stays on that P.
  * Timers fire from the owner's schedule loop (every 61st pick, and whenever it looks for
  * work), and from any idle worker, which runs another P's due timers while it looks for work,
@@ -27,60 +27,73 @@
 #include "io/io.h"
 #include "sched/sched.h"
 
-static void heap_swap(struct timer_heap *th, int a, int b)
+/*
+ * The heap is 4-ary and keeps each timer's deadline beside its pointer, so that sifting
+ * compares entries in the array and touches a timer only to record its new index. Timers
+ * live on their goroutines' stacks, a page apiece: a binary heap of bare pointers read two
+ * of those pages per level, and with a thousand sleepers a removal cost a microsecond of
+ * cache and TLB misses.
+ */
+#define HEAP_D 4
+
+static inline void heap_set(struct timer_heap *th, int i, struct timer_ent e)
 {
-    struct rilli_timer *t = th->h[a];
-    th->h[a] = th->h[b];
-    th->h[b] = t;
-    th->h[a]->idx = a;
-    th->h[b]->idx = b;
+    th->h[i] = e;
+    e.t->idx = i;
 }
 
 static void sift_up(struct timer_heap *th, int i)
 {
+    struct timer_ent e = th->h[i];
     while (i > 0) {
-        int parent = (i - 1) / 2;
-        if (th->h[parent]->when <= th->h[i]->when)
+        int parent = (i - 1) / HEAP_D;
+        if (th->h[parent].when <= e.when)
             break;
-        heap_swap(th, i, parent);
+        heap_set(th, i, th->h[parent]);
         i = parent;
     }
+    heap_set(th, i, e);
 }
 
 static void sift_down(struct timer_heap *th, int i)
 {
+    struct timer_ent e = th->h[i];
     for (;;) {
-        int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < th->n && th->h[l]->when < th->h[m]->when)
-            m = l;
-        if (r < th->n && th->h[r]->when < th->h[m]->when)
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(th, i, m);
+        int c = HEAP_D * i + 1, m = -1;
+        int end = c + HEAP_D < th->n ? c + HEAP_D : th->n;
+        int64_t mw = e.when;
+        for (; c < end; c++)
+            if (th->h[c].when < mw) {
+                mw = th->h[c].when;
+                m = c;
+            }
+        if (m < 0)
+            break;
+        heap_set(th, i, th->h[m]);
         i = m;
     }
+    heap_set(th, i, e);
 }
 
 static void heap_update_when0(struct timer_heap *th)
 {
     /* relaxed: read as a hint (rilli_timer_when0); the heap itself is under the lock. */
-    rill_store_relaxed(&th->when0, th->n ? th->h[0]->when : INT64_MAX);
+    rill_store_relaxed(&th->when0, th->n ? th->h[0].when : INT64_MAX);
 }
 
 static int heap_push(struct timer_heap *th, struct rilli_timer *t)
 {
     if (th->n == th->cap) {
         int cap = th->cap ? th->cap * 2 : 64;
-        struct rilli_timer **h = realloc(th->h, (size_t)cap * sizeof(*h));
+        struct timer_ent *h = realloc(th->h, (size_t)cap * sizeof(*h));
         if (!h)
             return -ENOMEM;
         th->h = h;
         th->cap = cap;
     }
-    t->idx = th->n++;
-    th->h[t->idx] = t;
-    sift_up(th, t->idx);
+    int i = th->n++;
+    th->h[i] = (struct timer_ent){t->when, t};
+    sift_up(th, i);
     heap_update_when0(th);
     return 0;
 }
@@ -89,8 +102,7 @@ static void heap_remove(struct timer_heap *th, struct rilli_timer *t)
 {
     int i = t->idx, last = --th->n;
     if (i != last) {
-        th->h[i] = th->h[last];
-        th->h[i]->idx = i;
+        heap_set(th, i, th->h[last]);
         sift_down(th, i);
         sift_up(th, i);
     }
@@ -112,7 +124,7 @@ int rilli_timer_add(struct rilli_timer *t, int64_t when)
     int rc = heap_push(th, t);
     if (rc == 0)
         rill_store_relaxed(&t->state, TIMER_QUEUED); /* relaxed: under the heap lock */
-    int first = rc == 0 && th->h[0] == t;
+    int first = rc == 0 && th->h[0].t == t;
     rilli_lock_release(&th->lock);
     /* A P that runs the adder is awake and sees the timer at its next pick; a sleeping P 0
      * must recompute its timeout. relaxed: a stale idle reading only delays the timer
@@ -152,8 +164,8 @@ int rilli_timer_run(struct rilli_p *p, int64_t now)
     struct timer_heap *th = &p->timers;
     int fired = 0;
     rilli_lock_acquire(&th->lock);
-    while (th->n > 0 && th->h[0]->when <= now) {
-        struct rilli_timer *t = th->h[0];
+    while (th->n > 0 && th->h[0].when <= now) {
+        struct rilli_timer *t = th->h[0].t;
         heap_remove(th, t);
         rill_store_relaxed(&t->state, TIMER_RUNNING); /* relaxed: under the heap lock */
         rilli_lock_release(&th->lock);
