@@ -54,8 +54,8 @@
 #define RUNNEXT_MAX 64
 #define GLOBAL_TICK 61
 #define TIMERQ_STREAK 64
-#define SPAWN_TIMER_TICK 8 /* spawns between checks for due timers in a spawning loop */
-#define TIMER_TICK 8 /* picks between checks for due timers */
+#define SPAWN_TIMER_TICK 4 /* spawns between checks for due timers in a spawning loop */
+#define TIMER_TICK 4 /* picks between checks for due timers */
 #define GQ_TICK_BATCH 1 /* global-queue Gs taken at each GLOBAL_TICK */
 #define SPAWN_BUDGET (RUNQ_SIZE / 4) /* queued Gs at which rill_go yields (see rill_go) */
 #define DEFAULT_STACK (64 * 1024)
