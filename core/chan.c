@@ -337,6 +337,15 @@ void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk)
 int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self)
 {
     struct rilli_chan_wake wk = {0};
+    if (!c->cap) {
+        /* Nobody to pair with and not closed: -EAGAIN without the lock, as Go's non-blocking
+         * paths do. relaxed: a hint; the answer was true at the moment of the loads, which
+         * is as good as under the lock (a partner arriving just after is not missed by a
+         * blocking caller, which queues itself under the lock and re-checks). */
+        struct rilli_waitq *q = op == RILL_SEND ? &c->recvq : &c->sendq;
+        if (!rill_load_relaxed(&q->head) && !rill_load_relaxed(&c->closed))
+            return -EAGAIN;
+    }
     if (c->cap) {
         int r = rilli_chan_op_locked(c, op, elem, self, &wk); /* lock-free for buffered channels */
         rilli_chan_wake(c, &wk);
@@ -502,7 +511,7 @@ int rill_chan_close(struct rill_chan *c)
         rilli_lock_release(&c->lock);
         return -EPIPE;
     }
-    c->closed = 1;
+    rill_store_relaxed(&c->closed, 1); /* relaxed: peeked without the lock (try_op) */
     if (c->cap)
         rill_for_acqrel(&c->tail, CLOSED); /* acq_rel: fails every later send's CAS */
     struct rilli_waiter *wake = rilli_waitq_claim_all(&c->recvq, NULL);

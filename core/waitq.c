@@ -39,7 +39,7 @@ void rilli_waitq_push(struct rilli_waitq *q, struct rilli_waiter *w)
     if (q->tail)
         q->tail->next = w;
     else
-        q->head = w;
+        rill_store_relaxed(&q->head, w); /* relaxed: peeked without the lock (chan.c) */
     q->tail = w;
     w->queued = 1;
 }
@@ -51,7 +51,7 @@ void rilli_waitq_remove(struct rilli_waitq *q, struct rilli_waiter *w)
     if (w->prev)
         w->prev->next = w->next;
     else
-        q->head = w->next;
+        rill_store_relaxed(&q->head, w->next); /* relaxed: as in rilli_waitq_push() */
     if (w->next)
         w->next->prev = w->prev;
     else
