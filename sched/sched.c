@@ -7,7 +7,7 @@
  * joined before rill_run() returns.
  *
  * Choosing what runs next (sched_pick, then find_runnable when that finds nothing):
- *  1. every 61st pick: the due timers, I/O, and a batch from the global queue (so it cannot
+ *  1. every 61st pick: the due timers, I/O, and one G from the global queue (so it cannot
  *     starve);
  *  2. Gs woken by this P's timers (timerq: Go readies a timer's G into runnext, so a sleeper
  *     is not late by a whole run queue; at most TIMERQ_STREAK in a row while others wait),
@@ -53,7 +53,7 @@
 
 #define RUNNEXT_MAX 64
 #define GLOBAL_TICK 61
-#define TIMERQ_STREAK 64
+#define TIMERQ_STREAK 64 /* timer-woken picks in a row while other Gs wait */
 #define SPAWN_TIMER_TICK 4 /* spawns between checks for due timers in a spawning loop */
 #define TIMER_TICK 4 /* picks between checks for due timers */
 #define GQ_TICK_BATCH 1 /* global-queue Gs taken at each GLOBAL_TICK */
