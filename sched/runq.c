@@ -35,14 +35,26 @@ struct rilli_g *rilli_runq_get(struct rilli_p *p)
 
 int rilli_runq_empty(struct rilli_p *p)
 {
-    return ck_ring_size(&p->runq) == 0;
+    /* relaxed: a hint, as ck_ring_size is; the idle and deadlock re-checks order it */
+    return ck_ring_size(&p->runq) == 0 && !rill_load_relaxed(&p->spawnnext);
+}
+
+struct rilli_g *rilli_spawnnext_take(struct rilli_p *p)
+{
+    if (!rill_load_relaxed(&p->spawnnext)) /* relaxed: a hint; the xchg decides */
+        return NULL;
+    /* acq_rel: pairs with the xchg in rill_go(): the G's frame, written before, is seen */
+    struct rilli_g *g = rill_xchg_acqrel(&p->spawnnext, NULL);
+    if (g)
+        rill_tsan_acquire(g);
+    return g;
 }
 
 struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min)
 {
     unsigned n = ck_ring_size(&victim->runq);
-    if (n == 0 || n < min)
-        return NULL;
+    if (n == 0 || n < min) /* a lone fresh spawn only once any G may be taken */
+        return min <= 1 ? rilli_spawnnext_take(victim) : NULL;
     unsigned take = n - n / 2;
     struct rilli_g *first = rilli_runq_get(victim);
     if (!first)

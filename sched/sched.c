@@ -189,6 +189,14 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
             return g;
         rilli_runq_push(p, g);
     }
+    /* The newest spawn next, as Go's newproc puts it in runnext: a goroutine that spawns
+     * and then waits for its children runs them closer to depth-first. */
+    if (rill_load_relaxed(&p->spawnnext) && /* relaxed: a hint, the xchg decides */
+        (++p->runnext_streak < RUNNEXT_MAX || rilli_runq_empty(p))) {
+        struct rilli_g *g = rilli_spawnnext_take(p);
+        if (g)
+            return g;
+    }
     p->runnext_streak = 0;
     return rilli_runq_get(p);
 }
@@ -413,9 +421,24 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
     struct rilli_g *g = rilli_g_new(p, fn, arg, arg_size, &err);
     if (!g)
         return err;
-    /* New work goes to the stealable queue, not runnext: the spawner often keeps running
-     * (a loop of rill_go, or computation), and an idle P must be able to take it. */
-    rilli_ready(g, 0);
+    if (p && p->cur) {
+        /* The newest spawn waits in spawnnext, not runnext: the spawner often keeps running
+         * (a loop of rill_go, or computation), so an idle P must be able to take it; the
+         * one it displaces goes to the (stealable) queue. */
+        rill_tsan_release(g);
+        /* acq_rel: publishes g's frame to whoever takes it (owner or thief), and takes
+         * over the displaced G from the last publisher */
+        struct rilli_g *old = rill_xchg_acqrel(&p->spawnnext, g);
+        if (old) {
+            rill_tsan_acquire(old);
+            rilli_runq_push(p, old);
+        }
+        /* relaxed: as in rilli_ready(); g is on this running P and runs when it blocks */
+        if (rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
+            rilli_wakep();
+    } else {
+        rilli_ready(g, 0);
+    }
     /* Spawn budget: once a quarter of this P's queue is waiting work, the spawner goes
      * behind it (there is room for it in the queue, so it runs again after those, not after
      * everything that overflowed to the global queue). Go's time-slice preemption does the

@@ -44,6 +44,8 @@ struct rilli_p {
     /* ---- shared ------------------------------------------------------------------------ */
     ck_ring_t runq rill_cacheline_aligned; /* SPMC: owner enqueues and dequeues, thieves dequeue */
     ck_ring_buffer_t runq_buf[RUNQ_SIZE];
+    struct rilli_g *spawnnext rill_cacheline_aligned; /* the newest G a goroutine spawned here:
+                                         runs when the spawner blocks; owner and thieves xchg */
     int idle rill_cacheline_aligned; /* 1: on the idle list (sleeps or about to); CAS by wakers */
     struct timer_heap timers;
 };
@@ -99,6 +101,7 @@ int rilli_runq_put(struct rilli_p *p, struct rilli_g *g);       /* owner; 0 full
 void rilli_runq_push(struct rilli_p *p, struct rilli_g *g);     /* owner; spills when full */
 struct rilli_g *rilli_runq_get(struct rilli_p *p);              /* owner */
 /* Thief: take half of victim's queue if it holds at least min Gs. */
+struct rilli_g *rilli_spawnnext_take(struct rilli_p *p);        /* owner or thief */
 struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min);
 int rilli_runq_empty(struct rilli_p *p);
 void rilli_gq_put(struct rilli_g *g);                           /* any */
