@@ -87,9 +87,11 @@ RILL_API int rill_run(void (*main)(void *), void *arg, const struct rill_config 
  * the new goroutine's stack and a points to the copy (so a loop variable passed by address is
  * captured by value); with arg_size == 0, a == arg. Any thread while a runtime runs.
  * Returns 0; -EINVAL (NULL fn, or arg_size over a quarter of the stack); -ENOMEM; -ESRCH when
- * no runtime is running. In a goroutine it yields when its worker's run queue holds 64
- * goroutines, as Go's preemption would let them run, so a long spawning loop does not
- * keep every new goroutine waiting (and its stack resident) until it ends.
+ * no runtime is running. From a goroutine, the new one runs as soon as the caller blocks
+ * (before older runnable ones, as in Go), unless another worker takes it first; the caller
+ * yields when its worker's run queue holds 64 goroutines, or when a timer of its worker is
+ * due, as Go's preemption would let them run, so a long spawning loop neither keeps every
+ * new goroutine waiting (and its stack resident) until it ends nor makes sleepers late.
  */
 RILL_API int rill_go(void (*fn)(void *), const void *arg, size_t arg_size);
 
