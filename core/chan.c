@@ -345,8 +345,7 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
         struct rilli_waitq *q = op == RILL_SEND ? &c->recvq : &c->sendq;
         if (!rill_load_relaxed(&q->head) && !rill_load_relaxed(&c->closed))
             return -EAGAIN;
-    }
-    if (c->cap) {
+    } else {
         int r = rilli_chan_op_locked(c, op, elem, self, &wk); /* lock-free for buffered channels */
         rilli_chan_wake(c, &wk);
         return r;

@@ -172,7 +172,7 @@ int rilli_sel_wait(struct rilli_sel *sel, int64_t deadline, const char *reason, 
         return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
     }
     struct rilli_timer t = {.fn = sel_timeout_fire, .arg = sel};
-    int armed = deadline != RILL_FOREVER && rilli_timer_add(&t, deadline) == 0;
+    int armed = rilli_timer_add(&t, deadline) == 0; /* -ENOMEM: wait without the timer */
     rilli_park(reason, obj);
     if (armed)
         rilli_timer_del(&t);

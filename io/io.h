@@ -125,7 +125,7 @@ struct timer_heap {
     rilli_lock lock;
     struct timer_ent *h;    /* 4-ary min-heap on when; lock */
     int n, cap;             /* lock */
-    int64_t when0;          /* h[0]->when or INT64_MAX; written under lock, read relaxed */
+    int64_t when0;          /* h[0].when or INT64_MAX; written under lock, read relaxed */
 };
 
 void rilli_timer_heap_fini(struct timer_heap *th);

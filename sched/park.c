@@ -28,13 +28,13 @@
 
 void rilli_wakep(void)
 {
+    struct rilli_p *me = rilli_cur_p();
     for (;;) {
         int zero = 0;
         /* acq_rel: only one waker at a time may hand out the spinning role (Go's wakep); the
          * CAS fails if some P already spins, and that P will find the work. */
         if (rill_load_relaxed(&S.nspinning) != 0 || !rill_cas_acqrel(&S.nspinning, &zero, 1))
             return;
-        struct rilli_p *me = rilli_cur_p();
         int n = S.nproc;
         int start = (int)(rilli_rand() % (uint32_t)n);
         for (int i = 0; i < n; i++) {

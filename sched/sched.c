@@ -142,6 +142,24 @@ static void switch_to(struct rilli_p *p, struct rilli_g *from, struct rilli_g *t
     rilli_g_switch(from, to, p->spin_stack + SPIN_STACK);
 }
 
+/* Fire p's due timers: one clock read, and only while p has any. Returns how many fired. */
+static int timers_run_due(struct rilli_p *p)
+{
+    int64_t when = rilli_timer_when0(&p->timers), now;
+    if (when == INT64_MAX || (now = rill_now()) < when)
+        return 0;
+    return rilli_timer_run(p, now);
+}
+
+/* A G became runnable on this running P: wake an idle P to take work, unless one spins.
+ * relaxed: a missed wake is harmless, because the G sits on this P, which runs it when it
+ * next schedules; the wake only adds parallelism. */
+static void wake_idle_p(void)
+{
+    if (rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
+        rilli_wakep();
+}
+
 /* Non-blocking choice of the next G on p (steps 1-3 of the file comment). */
 static struct rilli_g *sched_pick(struct rilli_p *p)
 {
@@ -151,8 +169,7 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
     if (rill_unlikely(--p->schedtick == 0)) {
         p->schedtick = GLOBAL_TICK;
         /* Timers and I/O first: a non-empty global queue must not starve them. */
-        if (rilli_timer_when0(&p->timers) != INT64_MAX)
-            rilli_timer_run(p, rill_now());
+        timers_run_due(p);
         if (rilli_io_busy(&p->io))
             rilli_io_poll(&p->io); /* I/O queued behind a busy run queue waits this long */
         /* One G, as Go's schedule() takes: a full local queue spills its older half to
@@ -164,11 +181,8 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
     }
     /* Due timers every TIMER_TICK picks too (a clock read, only while this P has timers):
      * a sleeper should be late by a few switches, not by a global tick. */
-    if ((p->schedtick % TIMER_TICK) == 0) {
-        int64_t when = rilli_timer_when0(&p->timers), now;
-        if (when != INT64_MAX && (now = rill_now()) >= when)
-            rilli_timer_run(p, now);
-    }
+    if ((p->schedtick % TIMER_TICK) == 0)
+        timers_run_due(p);
     if (p->timerq) {
         /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in
          * a row while the run queue waits; then one pick goes to runnext or the queue, so
@@ -337,10 +351,7 @@ void rilli_ready(struct rilli_g *g, int next)
         return;
     }
     rilli_runq_push(p, g);
-    /* relaxed: a missed wake is harmless here, because g sits on this running P's queue and
-     * runs when this P next schedules; the wake only adds parallelism. */
-    if (rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
-        rilli_wakep();
+    wake_idle_p();
 }
 
 void rilli_ready_timer(struct rilli_g *g)
@@ -421,42 +432,34 @@ int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
     struct rilli_g *g = rilli_g_new(p, fn, arg, arg_size, &err);
     if (!g)
         return err;
-    if (p && p->cur) {
-        /* The newest spawn waits in spawnnext, not runnext: the spawner often keeps running
-         * (a loop of rill_go, or computation), so an idle P must be able to take it; the
-         * one it displaces goes to the (stealable) queue. */
-        rill_tsan_release(g);
-        /* acq_rel: publishes g's frame to whoever takes it (owner or thief), and takes
-         * over the displaced G from the last publisher */
-        struct rilli_g *old = rill_xchg_acqrel(&p->spawnnext, g);
-        if (old) {
-            rill_tsan_acquire(old);
-            rilli_runq_push(p, old);
-        }
-        /* relaxed: as in rilli_ready(); g is on this running P and runs when it blocks */
-        if (rill_load_relaxed(&S.npidle) && !rill_load_relaxed(&S.nspinning))
-            rilli_wakep();
-    } else {
+    if (!p || !p->cur) { /* a thread without a P, or the scheduler loop */
         rilli_ready(g, 0);
+        return 0;
     }
+    /* The newest spawn waits in spawnnext, not runnext: the spawner often keeps running (a
+     * loop of rill_go, or computation), so an idle P must be able to take it; the one it
+     * displaces goes to the (stealable) queue. */
+    rill_tsan_release(g);
+    /* acq_rel: publishes g's frame to whoever takes it (owner or thief), and takes over the
+     * displaced G from the last publisher */
+    struct rilli_g *old = rill_xchg_acqrel(&p->spawnnext, g);
+    if (old) {
+        rill_tsan_acquire(old);
+        rilli_runq_push(p, old);
+    }
+    wake_idle_p();
     /* Spawn budget: once a quarter of this P's queue is waiting work, the spawner goes
      * behind it (there is room for it in the queue, so it runs again after those, not after
      * everything that overflowed to the global queue). Go's time-slice preemption does the
      * same for a spawning loop; without it a loop of a hundred thousand rill_go calls keeps
      * every goroutine alive (and its stack resident) until the loop ends, and the first ones
-     * run only after the last is made. */
-    if (!p || !p->cur)
-        return 0;
-    if (rill_unlikely(ck_ring_size(&p->runq) >= SPAWN_BUDGET)) {
+     * run only after the last is made. A spawn costs microseconds when its stack is new
+     * (page faults), so the queue alone would let sleepers wait for a whole batch: the
+     * spawner yields to due timers too. */
+    if (rill_unlikely(ck_ring_size(&p->runq) >= SPAWN_BUDGET))
         rill_yield();
-    } else if (rill_unlikely((++p->spawntick % SPAWN_TIMER_TICK) == 0) &&
-               rilli_timer_when0(&p->timers) != INT64_MAX) {
-        /* A spawn costs microseconds when its stack is new (page faults), so a budget of
-         * queued Gs alone lets sleepers wait for a whole batch: yield to due timers too. */
-        int64_t now = rill_now();
-        if (rilli_timer_when0(&p->timers) <= now && rilli_timer_run(p, now))
-            rill_yield();
-    }
+    else if (rill_unlikely((++p->spawntick % SPAWN_TIMER_TICK) == 0) && timers_run_due(p))
+        rill_yield();
     return 0;
 }
 
