@@ -49,7 +49,8 @@ struct rilli_g {
     char *stack_hi;      /* one past the highest byte; 16-byte aligned */
     struct rilli_slab *slab;
     uint64_t *canary;    /* unguarded stacks: the word an overflow hits first; else NULL */
-    uint8_t guarded;     /* a PROT_NONE page sits below stack_lo */
+    uint8_t guarded;     /* a guard page (marker or PROT_NONE) sits below stack_lo */
+    uint8_t guard_todo;  /* its guard is installed when it is first handed out (stack.c) */
     uint8_t main;        /* this G runs rill_run's main: its return stops the runtime */
     void *recover;       /* innermost rill_recover frame (panic.c), NULL if none */
     struct rill_ctx *ctx; /* context bound by rill_ctx_bind (io/ctx.c), NULL if none */

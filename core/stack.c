@@ -11,13 +11,19 @@
  * The struct rilli_g of each slot lives in the slab header (malloc'd), not on the stack, so a
  * free stack can be MADV_DONTNEED'd whole without losing the pool links.
  *
- * Policy. Every guard page splits the mapping into two VMAs, and vm.max_map_count (65530 by
- * default) caps a process at ~32K of them. rill guards the first (max_map_count - 16384) / 2
- * stacks, then hands out canary stacks: a known word just below the lowest usable address (in
- * the top zone of the slot below, a page resident anyway, so the canary costs no RSS),
- * checked on every switch away from the G. A guard-page overflow is caught at the faulting access by
- * the SIGSEGV handler (panic.c); a canary overflow is caught at the next switch (late, but
- * never silent). A parked G with a shallow stack costs one resident page plus its header.
+ * Policy. rill guards the first (max_map_count - 16384) / 2 stacks, then hands out canary
+ * stacks: a known word just below the lowest usable address (in the top zone of the slot
+ * below, a page resident anyway, so the canary costs no RSS), checked on every switch away
+ * from the G. A guard-page overflow is caught at the faulting access by the SIGSEGV handler
+ * (panic.c); a canary overflow is caught at the next switch (late, but never silent). A parked
+ * G with a shallow stack costs one resident page plus its header.
+ *
+ * Guards. Where the kernel has MADV_GUARD_INSTALL (Linux 6.13), a guard is a page-table
+ * marker: no VMA split, so it neither counts against vm.max_map_count nor slows later faults
+ * and mmaps. Elsewhere it is an mprotect(PROT_NONE) page, which splits the mapping in two
+ * (hence the budget). Either way a stack's guard is installed when the stack is first handed
+ * out, one call per stack, not 64 calls when its slab is mapped: a slab's worth of mprotects
+ * took 0.3-1.4 ms on a VM, a stall that every timer due meanwhile waited out.
  *
  * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). Beyond that
  * they go to the global pool (rilli_lock). Once the pool holds more than HOT_MAX stacks, every
@@ -48,6 +54,9 @@
 #define HOT_MAX 16384 /* free stacks kept resident (~64 MiB at 4 KiB touched each) */
 #define CANARY 0x52494c4c5354414bULL /* "RILLSTAK" */
 #define CANARY_ZONE 64 /* top bytes of each slot: the canary of the slot above */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13; older headers lack it */
+#endif
 
 struct rilli_slab {
     struct rilli_slab *next;
@@ -76,6 +85,7 @@ struct stack_chunk {
 static struct {
     size_t page;
     size_t stack_size; /* usable bytes above the guard/canary page */
+    int light_guards;  /* the kernel takes MADV_GUARD_INSTALL */
     long guard_budget; /* guarded stacks still allowed; lock */
     rilli_lock lock;
     struct rilli_g *free;        /* global pool; lock */
@@ -85,6 +95,14 @@ static struct {
     char *chunk_low;             /* lowest slab carved from the current chunk; lock */
     unsigned chunk_left;         /* slabs still to carve from it; lock */
 } stk;
+
+/* Make the page at addr fault on any access. 0 on success. */
+static int guard_page(char *addr)
+{
+    if (stk.light_guards)
+        return madvise(addr, stk.page, MADV_GUARD_INSTALL);
+    return mprotect(addr, stk.page, PROT_NONE);
+}
 
 /* Memory for one slab of len bytes, from the current chunk (a new one when it is used up).
  * Called without the lock. NULL without memory. */
@@ -103,7 +121,7 @@ static char *slab_memory(size_t len)
             free(c);
             return NULL;
         }
-        mprotect(c->base, stk.page, PROT_NONE); /* the floor; if it fails, no floor */
+        guard_page(c->base); /* the floor; if it fails, no floor */
         rilli_lock_acquire(&stk.lock);
         c->next = stk.chunks;
         stk.chunks = c;
@@ -146,6 +164,12 @@ void rilli_stack_global_init(size_t stack_size, unsigned flags)
     stk.page = (size_t)sysconf(_SC_PAGESIZE);
     stk.stack_size = (stack_size + stk.page - 1) & ~(stk.page - 1);
     stk.guard_budget = (flags & RILL_CONFIG_NO_GUARD) ? 0 : guard_budget_default();
+    /* Probe, do not guess from the kernel version: EINVAL where the advice is unknown. */
+    char *probe = mmap(NULL, stk.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (probe != MAP_FAILED) {
+        stk.light_guards = madvise(probe, stk.page, MADV_GUARD_INSTALL) == 0;
+        munmap(probe, stk.page);
+    }
 }
 
 /* Map a new slab and link its Gs into a chain. Called without the lock. */
@@ -171,9 +195,10 @@ static struct rilli_g *slab_new(void)
         char *lo = s->base + i * slot;
         g->slab = s;
         g->stack_hi = lo + slot - CANARY_ZONE;
-        g->guarded = (long)i < guards && mprotect(lo, stk.page, PROT_NONE) == 0;
-        g->stack_lo = g->guarded ? lo + stk.page : lo;
-        if (!g->guarded) {
+        g->guarded = 0;
+        g->guard_todo = (long)i < guards; /* installed at first use (stack_prepare) */
+        g->stack_lo = g->guard_todo ? lo + stk.page : lo;
+        if (!g->guard_todo) {
             /* The canary sits where an overflow lands first: the top zone of the slot below,
              * a page that is resident anyway; slot 0 has none below and keeps its own. */
             if (i > 0) {
@@ -192,8 +217,23 @@ static struct rilli_g *slab_new(void)
     return &s->g[0];
 }
 
+/* First use of a stack that gets a guard page. If the kernel refuses (mprotect's ENOMEM past
+ * the map limit), the stack gets a canary at the top of that page instead. */
+static void guard_install(struct rilli_g *g)
+{
+    g->guard_todo = 0;
+    char *guard = g->stack_lo - stk.page;
+    if (guard_page(guard) == 0) {
+        g->guarded = 1;
+        return;
+    }
+    g->canary = (uint64_t *)(void *)(g->stack_lo - sizeof(uint64_t));
+}
+
 static void stack_prepare(struct rilli_g *g)
 {
+    if (rill_unlikely(g->guard_todo))
+        guard_install(g);
 #ifdef RILL_TSAN
     /* A TSan fiber costs about as much as a thread context: made on first use, then kept
      * with the G across spawns. */

@@ -11,6 +11,7 @@
  */
 #include "helpers.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 static volatile int recurse_limit = 1 << 30; /* volatile: the compiler cannot prove the recursion
@@ -173,7 +174,59 @@ static int overflow_beyond_guard_page_budget_aborts_with_message(void)
     return T_EXIT_PASS;
 }
 
+/* Lines of /proc/self/maps: one per mapping (VMA). */
+static long count_mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return -1;
+    long n = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF)
+        n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+static long maps_before, maps_after;
+
+static void guarded_many_main(void *unused)
+{
+    (void)unused;
+    struct rill_chan *never = rill_chan_make(0, 0);
+    maps_before = count_mappings();
+    for (int i = 0; i < 2000; i++)
+        T_OK(rill_go(parked_forever, never, 0));
+    rill_sleep(RILL_MS(20)); /* every one has started, so every one has its guard */
+    maps_after = count_mappings();
+    rill_chan_close(never);
+    rill_chan_free(never);
+}
+
+/* Where the kernel has lightweight guard pages (MADV_GUARD_INSTALL, Linux 6.13), a guard is a
+ * page-table marker and 2000 guarded stacks add a handful of mappings, not two per stack (an
+ * mprotect'd guard splits its mapping; those splits made mapping a slab stall for a
+ * millisecond). Elsewhere the mprotect fallback is expected: skipped. So is TSan. */
+static int light_guards_do_not_split_mappings(void)
+{
+    if (T_TSAN)
+        T_SKIP("TSan maps memory of its own for every goroutine's fiber");
+    long page = sysconf(_SC_PAGESIZE);
+    char *probe = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    T_CHECK(probe != MAP_FAILED);
+    int light = madvise(probe, (size_t)page, 102 /* MADV_GUARD_INSTALL */) == 0;
+    munmap(probe, (size_t)page);
+    if (!light)
+        T_SKIP("the kernel has no MADV_GUARD_INSTALL: guards are mprotect'd pages");
+    T_OK(rill_run(guarded_many_main, NULL, &(struct rill_config){.workers = t_workers()}));
+    T_CHECKF(maps_before > 0 && maps_after - maps_before < 200,
+            "2000 guarded goroutines added %ld mappings (want < 200)", maps_after - maps_before);
+    return T_EXIT_PASS;
+}
+
 T_MAIN(T_CASE(goroutine_stack_overflow_aborts_with_message),
+       T_CASE(light_guards_do_not_split_mappings),
        T_CASE(overflow_beyond_guard_page_budget_aborts_with_message),
        T_CASE(main_goroutine_stack_overflow_aborts_with_message),
        T_CASE(min_stack_overflow_aborts_with_message),
