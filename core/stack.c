@@ -26,9 +26,14 @@
  * took 0.3-1.4 ms on a VM, a stall that every timer due meanwhile waited out.
  *
  * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). Beyond that
- * they go to the global pool (rilli_lock). Once the pool holds more than HOT_MAX stacks, every
- * slab that becomes wholly free is MADV_DONTNEED'd in one call, so a burst of a million
- * goroutines does not pin its memory after it ends. munmap happens when rill_run returns.
+ * they go to the global pool (rilli_lock). A slab whose stacks are all free joins the empty
+ * list, oldest first. Once it has stayed empty for SCAVENGE_AGE while the pool holds more than
+ * HOT_MAX stacks, it is MADV_DONTNEED'd in one call, so a burst of a million goroutines does
+ * not pin its memory after it ends. The age keeps a tree of goroutines that spawn and exit by
+ * the hundred thousand (skynet) from zapping slabs it is about to fault back in: zapping each
+ * slab the moment it emptied made skynet three times slower. Scavenging runs when a G's exit
+ * hands a stack to the pool and when a worker is about to sleep; a sleeping worker wakes for
+ * it (rilli_stack_scavenge_when). munmap happens when rill_run returns.
  *
  * Invariants:
  *  1. A G is in exactly one of: a P cache, the global pool, or live use.
@@ -52,6 +57,8 @@
 #define CACHE_MAX 64
 #define CACHE_BATCH 32
 #define HOT_MAX 16384 /* free stacks kept resident (~64 MiB at 4 KiB touched each) */
+#define SCAVENGE_AGE 1000000000LL /* ns a wholly free slab stays resident beyond HOT_MAX */
+#define SCAVENGE_BATCH 8 /* slabs zapped per call: bounds the stall (a zap is ~100 us) */
 #define CANARY 0x52494c4c5354414bULL /* "RILLSTAK" */
 #define CANARY_ZONE 64 /* top bytes of each slot: the canary of the slot above */
 #ifndef MADV_GUARD_INSTALL
@@ -65,6 +72,9 @@ struct rilli_slab {
     unsigned n;
     unsigned nfree; /* its Gs in the global pool; stk.lock */
     int cold;       /* its stacks were given back to the kernel and none was used since */
+    int empty;      /* on the empty list; stk.lock */
+    int64_t empty_since;                 /* when its last stack came back; stk.lock */
+    struct rilli_slab *eprev, *enext;    /* empty list; stk.lock */
     struct rilli_g g[SLAB_STACKS];
 };
 
@@ -91,6 +101,7 @@ static struct {
     struct rilli_g *free;        /* global pool; lock */
     unsigned nfree;              /* lock */
     struct rilli_slab *slabs;    /* lock */
+    struct rilli_slab *empty_head, *empty_tail; /* wholly free warm slabs, oldest first; lock */
     struct stack_chunk *chunks;  /* lock */
     char *chunk_low;             /* lowest slab carved from the current chunk; lock */
     unsigned chunk_left;         /* slabs still to carve from it; lock */
@@ -258,8 +269,37 @@ static void pool_link(struct rilli_g *g)
     g->slab->nfree++;
 }
 
+static void empty_remove(struct rilli_slab *s)
+{
+    if (s->eprev)
+        s->eprev->enext = s->enext;
+    else
+        stk.empty_head = s->enext;
+    if (s->enext)
+        s->enext->eprev = s->eprev;
+    else
+        stk.empty_tail = s->eprev;
+    s->eprev = s->enext = NULL;
+    s->empty = 0;
+}
+
+static void empty_append(struct rilli_slab *s, int64_t now)
+{
+    s->empty = 1;
+    s->empty_since = now;
+    s->enext = NULL;
+    s->eprev = stk.empty_tail;
+    if (stk.empty_tail)
+        stk.empty_tail->enext = s;
+    else
+        stk.empty_head = s;
+    stk.empty_tail = s;
+}
+
 static void pool_unlink(struct rilli_g *g)
 {
+    if (g->slab->empty)
+        empty_remove(g->slab);
     if (g->prev)
         g->prev->next = g->next;
     else
@@ -322,31 +362,72 @@ struct rilli_g *rilli_stack_get(struct rilli_p *p)
     return stack_get_slow(p);
 }
 
+/* A slab to zap: the oldest empty one, if it has been empty for SCAVENGE_AGE while the pool
+ * is over HOT_MAX. lock held. */
+static struct rilli_slab *scavenge_next(int64_t now)
+{
+    struct rilli_slab *s = stk.empty_head;
+    if (!s || stk.nfree <= HOT_MAX || now - s->empty_since < SCAVENGE_AGE)
+        return NULL;
+    return s;
+}
+
 /*
- * Return a G to the global pool. When that completes a slab and the pool holds more than
- * HOT_MAX free stacks, the whole slab is given back to the kernel with one MADV_DONTNEED:
- * one call (and one TLB shootdown, which costs ~100 us on a VM) per 64 stacks instead of one
- * per stack. The slab's Gs are unlinked meanwhile, so nobody can be handed a stack that is
- * being zapped.
+ * Give up to SCAVENGE_BATCH old empty slabs back to the kernel, one MADV_DONTNEED each: one
+ * call (and one TLB shootdown, which costs ~100 us on a VM) per 64 stacks instead of one per
+ * stack. The slab's Gs are unlinked meanwhile, so nobody can be handed a stack that is being
+ * zapped. Called with the lock held; returns with it released.
  */
+static void scavenge_locked(int64_t now)
+{
+    for (int n = 0; n < SCAVENGE_BATCH; n++) {
+        struct rilli_slab *s = scavenge_next(now);
+        if (!s)
+            break;
+        for (unsigned i = 0; i < SLAB_STACKS; i++)
+            pool_unlink(&s->g[i]); /* also takes s off the empty list */
+        rilli_lock_release(&stk.lock);
+        /* Page-aligned, or madvise fails (EINVAL): slot 0 of a canary slab starts its stack
+         * 64 bytes into the slab, and its first page, which holds its canary, stays. */
+        size_t skip = ((size_t)(s->g[0].stack_lo - s->base) + stk.page - 1) & ~(stk.page - 1);
+        if (madvise(s->base + skip, s->len - skip, MADV_DONTNEED) != 0)
+            rill_throw("stacks: MADV_DONTNEED of a free slab failed: %s", strerror(errno));
+        rilli_lock_acquire(&stk.lock);
+        for (unsigned i = 0; i < SLAB_STACKS; i++)
+            pool_link(&s->g[i]);
+        s->cold = 1;
+    }
+    rilli_lock_release(&stk.lock);
+}
+
+void rilli_stack_scavenge(int64_t now)
+{
+    rilli_lock_acquire(&stk.lock);
+    scavenge_locked(now);
+}
+
+int64_t rilli_stack_scavenge_when(void)
+{
+    int64_t when = INT64_MAX;
+    rilli_lock_acquire(&stk.lock);
+    if (stk.empty_head && stk.nfree > HOT_MAX)
+        when = stk.empty_head->empty_since + SCAVENGE_AGE;
+    rilli_lock_release(&stk.lock);
+    return when;
+}
+
+/* Return a G to the global pool; a slab it completes joins the empty list. */
 static void stack_put_global(struct rilli_g *g)
 {
     struct rilli_slab *s = g->slab;
     rilli_lock_acquire(&stk.lock);
     pool_link(g);
-    if (s->nfree < SLAB_STACKS || s->cold || stk.nfree <= HOT_MAX) {
-        rilli_lock_release(&stk.lock);
+    if (s->nfree == SLAB_STACKS && !s->cold) {
+        int64_t now = rill_now();
+        empty_append(s, now);
+        scavenge_locked(now);
         return;
     }
-    for (unsigned i = 0; i < SLAB_STACKS; i++)
-        pool_unlink(&s->g[i]);
-    rilli_lock_release(&stk.lock);
-    size_t skip = s->g[0].stack_lo - s->base;
-    madvise(s->base + skip, s->len - skip, MADV_DONTNEED);
-    rilli_lock_acquire(&stk.lock);
-    for (unsigned i = 0; i < SLAB_STACKS; i++)
-        pool_link(&s->g[i]);
-    s->cold = 1;
     rilli_lock_release(&stk.lock);
 }
 
@@ -414,6 +495,7 @@ void rilli_stack_global_fini(void)
     }
     stk.chunk_low = NULL;
     stk.chunk_left = 0;
+    stk.empty_head = stk.empty_tail = NULL;
     stk.free = NULL;
     stk.nfree = 0;
 }
