@@ -27,7 +27,11 @@ int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
 struct rilli_g *rilli_runq_get(struct rilli_p *p)
 {
     void *v;
-    if (!ck_ring_dequeue_spmc(&p->runq, p->runq_buf, &v))
+    /* With one P there are no thieves (only Ps steal, and nproc is fixed while running):
+     * the owner is the only consumer, and the single-consumer dequeue needs no CAS. */
+    bool got = rilli_sched.nproc == 1 ? ck_ring_dequeue_spsc(&p->runq, p->runq_buf, &v)
+                                      : ck_ring_dequeue_spmc(&p->runq, p->runq_buf, &v);
+    if (!got)
         return NULL;
     rill_tsan_acquire(v);
     return v;
@@ -86,10 +90,10 @@ static void gq_put_list(struct rilli_g *head, struct rilli_g *tail, uint32_t n)
     rilli_lock_release(&rilli_sched.gq_lock);
 }
 
-void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
+/* The full-queue path of rilli_runq_push, out of line so that the common push saves no
+ * registers. */
+static __attribute__((noinline, cold)) void runq_spill(struct rilli_p *p, struct rilli_g *g)
 {
-    if (rill_likely(rilli_runq_put(p, g)))
-        return;
     /* Full: the older half goes to the global queue in one batch, as Go's runqputslow does,
      * and g stays local. The local queue then holds the newest work, so a tree of
      * goroutines that each spawn and wait (skynet) runs close to depth-first and recycles
@@ -113,6 +117,12 @@ void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
         gq_put_list(head, tail, n);
     if (!rilli_runq_put(p, g))
         rilli_gq_put(g);
+}
+
+void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
+{
+    if (rill_unlikely(!rilli_runq_put(p, g)))
+        runq_spill(p, g);
 }
 
 void rilli_gq_put(struct rilli_g *g)
