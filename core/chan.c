@@ -357,41 +357,74 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
     return r;
 }
 
-/* Blocking single operation: the slow path of send/recv. */
+/* Blocking send/receive on an unbuffered channel: the same protocol as rilli_chan_op_locked()
+ * and chan_block() (claim a queued partner under the lock, else queue a solo record and
+ * park), written out for the one case so that a handoff makes no calls but the claim and the
+ * wake (ping-pong: about 1000 -> 850 instructions a round trip). */
+static int chan_unbuf(struct rill_chan *c, int op, void *elem)
+{
+    struct rilli_waitq *peers = op == RILL_SEND ? &c->recvq : &c->sendq;
+    for (;;) {
+        rilli_lock_acquire(&c->lock);
+        if (op == RILL_SEND && c->closed) {
+            rilli_lock_release(&c->lock);
+            return -EPIPE;
+        }
+        struct rilli_waiter *pw = rilli_waitq_claim(peers, SEL_CLAIM_IDX, NULL);
+        if (pw) {
+            if (op == RILL_SEND) {
+                if (pw->elem)
+                    elem_copy(pw->elem, elem, c->esize);
+            } else if (elem) {
+                elem_copy(elem, pw->elem, c->esize);
+            }
+            struct rilli_sel *ps = pw->sel;
+            ps->result = 0;
+            rilli_lock_release(&c->lock);
+            rilli_sel_wake(ps);
+            return 0;
+        }
+        if (c->closed) { /* a receive: nothing left to take */
+            rilli_lock_release(&c->lock);
+            elem_zero(elem, c->esize);
+            return -EPIPE;
+        }
+        struct rilli_sel sel = {.g = rilli_cur_g(), .state = SEL_WAITING, .solo = 1};
+        struct rilli_waiter w = {.elem = elem, .sel = &sel};
+        rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
+        rilli_lock_release(&c->lock);
+        int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
+                                c);
+        if (st >= 0)
+            return sel.result; /* a partner completed the handoff */
+        /* SEL_RETRY: woken by close, which already unlinked w */
+    }
+}
+
+/* Blocking single operation on a buffered channel: the slow path of send/recv. */
 static int chan_block(struct rill_chan *c, int op, void *elem)
 {
-    const size_t cap = c->cap; /* immutable; a local lets the compiler see both inits */
     for (;;) {
         struct rilli_sel sel;
         struct rilli_waiter w = {.elem = elem, .idx = 0, .sel = &sel};
         struct rilli_chan_wake wk = {0};
         rilli_lock_acquire(&c->lock);
-        if (cap) {
-            rilli_sel_init(&sel);
-            sel.solo = 1;
-            rilli_chan_enqueue(c, op, &w); /* before the re-try: see "No lost wakeup" */
-        }
+        rilli_sel_init(&sel);
+        sel.solo = 1;
+        rilli_chan_enqueue(c, op, &w); /* before the re-try: see "No lost wakeup" */
         /* self NULL: a single operation has no record of its own queued anywhere yet */
         int r = rilli_chan_op_locked(c, op, elem, NULL, &wk);
         if (r != -EAGAIN) {
-            if (cap)
-                rilli_chan_dequeue(c, op, &w);
+            rilli_chan_dequeue(c, op, &w);
             rilli_lock_release(&c->lock);
             rilli_chan_wake(c, &wk);
             return r;
-        }
-        if (!cap) {
-            /* unbuffered: the record is needed only now that no partner was waiting */
-            rilli_sel_init(&sel);
-            sel.solo = 1;
-            rilli_chan_enqueue(c, op, &w);
         }
         rilli_lock_release(&c->lock);
         int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
                                 c);
         if (st >= 0)
-            return sel.result; /* a partner completed it: an unbuffered handoff, or a
-                                  * buffered waker acting for us (wake_one) */
+            return sel.result; /* a waker completed it for us (wake_one) */
         /* SEL_RETRY: woken by space/data or close; the waker already unlinked w */
     }
 }
@@ -463,8 +496,9 @@ int rill_chan_send(struct rill_chan *c, const void *elem)
         }
         if (r == -EPIPE)
             return r;
+        return chan_block(c, RILL_SEND, (void *)elem);
     }
-    return chan_block(c, RILL_SEND, (void *)elem);
+    return chan_unbuf(c, RILL_SEND, (void *)elem);
 }
 
 int rill_chan_recv(struct rill_chan *c, void *elem)
@@ -483,8 +517,9 @@ int rill_chan_recv(struct rill_chan *c, void *elem)
             elem_zero(elem, c->esize);
             return r;
         }
+        return chan_block(c, RILL_RECV, elem);
     }
-    return chan_block(c, RILL_RECV, elem);
+    return chan_unbuf(c, RILL_RECV, elem);
 }
 
 int rill_chan_try_send(struct rill_chan *c, const void *elem)
