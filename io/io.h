@@ -114,11 +114,12 @@ struct rilli_timer {
     int state;                             /* TIMER_*; written under the heap lock, except
                                               RUNNING -> IDLE (release) by the firer */
     int stopped;                           /* periodic: rilli_timer_del() called; heap lock */
+    int fixed;                             /* rilli_timer_add_fixed: never deleted, idx unkept */
 };
 
 struct timer_ent {
     int64_t when; /* a copy of t->when: sifting reads the array, not the timers */
-    struct rilli_timer *t;
+    uintptr_t t;  /* the timer; low bit TIMER_ENT_FIXED: its idx is not kept (timer.c) */
 };
 
 struct timer_heap {
@@ -132,6 +133,9 @@ void rilli_timer_heap_fini(struct timer_heap *th);
 /* Queue t to fire at when, on P p (NULL: the current P, or P 0 from a foreign thread).
  * 0 or -ENOMEM. */
 int rilli_timer_add(struct rilli_timer *t, int64_t when);
+/* The same for a one-shot timer that is never deleted: it fires, or the runtime ends first
+ * (rill_sleep). Moving it in the heap then never touches t. */
+int rilli_timer_add_fixed(struct rilli_timer *t, int64_t when);
 /* Stop t. 1 if it was removed before firing, 0 if it already fired or was never queued.
  * Waits for a concurrent fn(t) to return, so t may be freed afterwards. Any context. */
 int rilli_timer_del(struct rilli_timer *t);

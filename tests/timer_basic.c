@@ -118,6 +118,67 @@ static int many_random_sleeps_never_early(void)
     return T_EXIT_PASS;
 }
 
+/* Sleeps (timers the heap never needs to find again) and select deadlines that are removed
+ * before they fire, all on one heap at once: every removal must take out its own entry while
+ * sleepers' entries move around it. A wrong index would drop a sleeper's timer (a hang) or
+ * fire something early. */
+struct mixed {
+    struct rill_waitgroup *wg;
+    _Atomic int *bad;
+    uint64_t seed;
+};
+
+static void mixed_sender(void *arg)
+{
+    struct rill_chan *c = *(struct rill_chan **)arg;
+    rill_sleep(RILL_MS(2));
+    int64_t v = 7;
+    T_OK(rill_chan_send(c, &v));
+}
+
+static void mixed_worker(void *arg)
+{
+    struct mixed *m = arg;
+    uint64_t rng = m->seed;
+    for (int i = 0; i < 4; i++) {
+        int64_t d = (int64_t)t_rng_below(&rng, RILL_MS(5));
+        int64_t t0 = t_now();
+        rill_sleep(d);
+        if (t_now() - t0 < d)
+            atomic_fetch_add(m->bad, 1);
+        /* a deadline far away, removed when the sender comes 2 ms later */
+        struct rill_chan *c = rill_chan_make(sizeof(int64_t), 0);
+        T_NOTNULL(c);
+        T_OK(rill_go(mixed_sender, &c, sizeof c));
+        int64_t v = 0;
+        struct rill_case cs = {c, RILL_RECV, &v, 0};
+        if (rill_select(&cs, 1, t_now() + RILL_SEC(5)) != 0 || v != 7)
+            atomic_fetch_add(m->bad, 1);
+        rill_chan_free(c);
+    }
+    rill_wg_done(m->wg);
+}
+
+static void mixed_body(void *unused)
+{
+    (void)unused;
+    struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
+    _Atomic int bad = 0;
+    T_OK(rill_wg_add(&wg, 300));
+    for (int i = 0; i < 300; i++) {
+        struct mixed m = {&wg, &bad, t_rng_split((uint64_t)i + 1000)};
+        T_OK(rill_go(mixed_worker, &m, sizeof m));
+    }
+    T_OK(rill_wg_wait(&wg));
+    T_EQ(atomic_load(&bad), 0);
+}
+
+static int sleeps_and_removed_deadlines_share_a_heap(void)
+{
+    t_run(mixed_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* ---- rill_after ---------------------------------------------------------------------------- */
 
 static void after_body(void *unused)
@@ -341,6 +402,7 @@ static int timers_outside_runtime_null(void)
 T_MAIN(T_CASE(sleep_never_early_not_much_late),
        T_CASE(sleep_parks_goroutine_not_worker),
        T_CASE(many_random_sleeps_never_early),
+       T_CASE(sleeps_and_removed_deadlines_share_a_heap),
        T_CASE(after_fires_once_with_fire_time),
        T_CASE(many_after_timers_in_select),
        T_CASE(tick_delivers_every_period),
