@@ -84,17 +84,22 @@ struct rnd_sleeper {
     uint64_t seed;
 };
 
+/* Sleep a random time below max; count it in *early if the sleep returned before it. */
+static void random_nap(uint64_t *rng, int64_t max, _Atomic int *early)
+{
+    int64_t d = (int64_t)t_rng_below(rng, (uint64_t)max);
+    int64_t t0 = t_now();
+    rill_sleep(d);
+    if (t_now() - t0 < d)
+        atomic_fetch_add(early, 1);
+}
+
 static void random_sleeper(void *arg)
 {
     struct rnd_sleeper *s = arg;
     uint64_t rng = s->seed;
-    for (int i = 0; i < 5; i++) {
-        int64_t d = (int64_t)t_rng_below(&rng, RILL_MS(20));
-        int64_t t0 = t_now();
-        rill_sleep(d);
-        if (t_now() - t0 < d)
-            atomic_fetch_add(s->early, 1);
-    }
+    for (int i = 0; i < 5; i++)
+        random_nap(&rng, RILL_MS(20), s->early);
     rill_wg_done(s->wg);
 }
 
@@ -141,11 +146,7 @@ static void mixed_worker(void *arg)
     struct mixed *m = arg;
     uint64_t rng = m->seed;
     for (int i = 0; i < 4; i++) {
-        int64_t d = (int64_t)t_rng_below(&rng, RILL_MS(5));
-        int64_t t0 = t_now();
-        rill_sleep(d);
-        if (t_now() - t0 < d)
-            atomic_fetch_add(m->bad, 1);
+        random_nap(&rng, RILL_MS(5), m->bad);
         /* a deadline far away, removed when the sender comes 2 ms later */
         struct rill_chan *c = rill_chan_make(sizeof(int64_t), 0);
         T_NOTNULL(c);
