@@ -260,7 +260,14 @@ static void stop_spinning(struct rilli_p *p)
     }
 }
 
-#define SPIN_NS 40000 /* a sleeping worker costs 25-50 us to wake: spin about as long first */
+/* How long a worker looks for work before it sleeps. A sleeping worker costs 25-50 us to
+ * wake, which argued for spinning about as long; but a spinning P steals, and a P that steals
+ * from goroutines trading over a buffered channel splits them over two cores, where every item
+ * then crosses between caches (a CAS on the ring's head or tail each time). At 10 us instead
+ * of 40, two workers: worker pool 169 -> 122 us per 1000 jobs, 4-producer capacity-16 channel
+ * 14.9 -> 23.3 M items/s, fan-out/fan-in 16% faster; 4x4 capacity-1 about 10% slower. Go's
+ * spinning Ms likewise give up after a few rounds of stealing. */
+#define SPIN_NS 10000
 
 /* Blocking search for work (steps 3-8), scheduler context. NULL only when stopping. */
 static struct rilli_g *find_runnable(struct rilli_p *p)
