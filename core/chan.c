@@ -286,44 +286,47 @@ static void wake_one(struct rill_chan *c, int op)
 
 /* ---- one operation, lock held ------------------------------------------------------------- */
 
-int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
-                     struct rilli_chan_wake *wk)
+/* The unbuffered half of rilli_chan_op_locked(): hand the value to or from a queued partner
+ * (*partner is then set: wake it once the lock is dropped), or -EPIPE when closed, or -EAGAIN.
+ * Lock held. Inline: chan_unbuf() runs it on every blocking handoff. */
+static inline int unbuf_locked(struct rill_chan *c, int op, void *elem,
+                               const struct rilli_sel *self, struct rilli_sel **partner)
 {
-    if (c->cap) {
-        int r = op == RILL_SEND ? ring_push(c, elem) : ring_pop(c, elem);
-        if (r == 1) {
-            wk->op = op == RILL_SEND ? RILL_RECV : RILL_SEND;
-            r = 0;
-        }
-        if (r == -EPIPE && op == RILL_RECV)
-            elem_zero(elem, c->esize);
-        return r;
-    }
-    if (op == RILL_SEND) {
-        if (c->closed)
-            return -EPIPE;
-        struct rilli_waiter *w = rilli_waitq_claim(&c->recvq, SEL_CLAIM_IDX, self);
-        if (!w)
-            return -EAGAIN;
-        if (w->elem)
-            elem_copy(w->elem, elem, c->esize);
-        w->sel->result = 0;
-        wk->sel = w->sel;
-        return 0;
-    }
-    struct rilli_waiter *w = rilli_waitq_claim(&c->sendq, SEL_CLAIM_IDX, self);
+    if (op == RILL_SEND && c->closed)
+        return -EPIPE;
+    struct rilli_waiter *w =
+        rilli_waitq_claim(op == RILL_SEND ? &c->recvq : &c->sendq, SEL_CLAIM_IDX, self);
     if (w) {
-        if (elem)
+        if (op == RILL_SEND) {
+            if (w->elem)
+                elem_copy(w->elem, elem, c->esize);
+        } else if (elem) {
             elem_copy(elem, w->elem, c->esize);
+        }
         w->sel->result = 0;
-        wk->sel = w->sel;
+        *partner = w->sel;
         return 0;
     }
-    if (c->closed) {
+    if (c->closed) { /* a receive: nothing left to take */
         elem_zero(elem, c->esize);
         return -EPIPE;
     }
     return -EAGAIN;
+}
+
+int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
+                     struct rilli_chan_wake *wk)
+{
+    if (!c->cap)
+        return unbuf_locked(c, op, elem, self, &wk->sel);
+    int r = op == RILL_SEND ? ring_push(c, elem) : ring_pop(c, elem);
+    if (r == 1) {
+        wk->op = op == RILL_SEND ? RILL_RECV : RILL_SEND;
+        r = 0;
+    }
+    if (r == -EPIPE && op == RILL_RECV)
+        elem_zero(elem, c->esize);
+    return r;
 }
 
 void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk)
@@ -357,37 +360,20 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
     return r;
 }
 
-/* Blocking send/receive on an unbuffered channel: the same protocol as rilli_chan_op_locked()
- * and chan_block() (claim a queued partner under the lock, else queue a solo record and
- * park), written out for the one case so that a handoff makes no calls but the claim and the
- * wake (ping-pong: about 1000 -> 850 instructions a round trip). */
+/* Blocking send/receive on an unbuffered channel: claim a queued partner under the lock
+ * (unbuf_locked), else queue a solo record and park. No generic op or wake records, so a
+ * handoff makes no calls but the claim and the wake. */
 static int chan_unbuf(struct rill_chan *c, int op, void *elem)
 {
-    struct rilli_waitq *peers = op == RILL_SEND ? &c->recvq : &c->sendq;
     for (;;) {
+        struct rilli_sel *partner = NULL;
         rilli_lock_acquire(&c->lock);
-        if (op == RILL_SEND && c->closed) {
+        int r = unbuf_locked(c, op, elem, NULL, &partner);
+        if (r != -EAGAIN) {
             rilli_lock_release(&c->lock);
-            return -EPIPE;
-        }
-        struct rilli_waiter *pw = rilli_waitq_claim(peers, SEL_CLAIM_IDX, NULL);
-        if (pw) {
-            if (op == RILL_SEND) {
-                if (pw->elem)
-                    elem_copy(pw->elem, elem, c->esize);
-            } else if (elem) {
-                elem_copy(elem, pw->elem, c->esize);
-            }
-            struct rilli_sel *ps = pw->sel;
-            ps->result = 0;
-            rilli_lock_release(&c->lock);
-            rilli_sel_wake(ps);
-            return 0;
-        }
-        if (c->closed) { /* a receive: nothing left to take */
-            rilli_lock_release(&c->lock);
-            elem_zero(elem, c->esize);
-            return -EPIPE;
+            if (partner)
+                rilli_sel_wake(partner);
+            return r;
         }
         struct rilli_sel sel = {.g = rilli_cur_g(), .state = SEL_WAITING, .solo = 1};
         struct rilli_waiter w = {.elem = elem, .sel = &sel};

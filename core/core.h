@@ -96,10 +96,9 @@ void rilli_stack_check(const struct rilli_g *g);
 /* Call fn on every G that was ever allocated (runtime stopped or all Ps idle). */
 void rilli_stack_foreach_g(void (*fn)(struct rilli_g *, void *), void *arg);
 size_t rilli_stack_size(void);
-/* Give old wholly free slabs back to the kernel (see stack.c "Pools"). Any context. */
-void rilli_stack_scavenge(int64_t now);
-/* When the next slab becomes old enough to give back, or INT64_MAX. */
-int64_t rilli_stack_scavenge_when(void);
+/* Give old wholly free slabs back to the kernel (see stack.c "Pools"). Returns when the next
+ * one comes of age, or INT64_MAX. Any context. */
+int64_t rilli_stack_scavenge(int64_t now);
 /* Bytes from the top of a stack chunk to its floor: how far an overflow can run down
  * through unguarded stacks before it faults (panic.c). */
 size_t rilli_stack_chunk_span(void);

@@ -32,8 +32,8 @@
  * not pin its memory after it ends. The age keeps a tree of goroutines that spawn and exit by
  * the hundred thousand (skynet) from zapping slabs it is about to fault back in: zapping each
  * slab the moment it emptied made skynet three times slower. Scavenging runs when a G's exit
- * hands a stack to the pool and when a worker is about to sleep; a sleeping worker wakes for
- * it (rilli_stack_scavenge_when). munmap happens when rill_run returns.
+ * hands a stack to the pool and when a worker is about to sleep, which also learns when the
+ * next slab comes of age and wakes for it. munmap happens when rill_run returns.
  *
  * Invariants:
  *  1. A G is in exactly one of: a P cache, the global pool, or live use.
@@ -376,9 +376,10 @@ static struct rilli_slab *scavenge_next(int64_t now)
  * Give up to SCAVENGE_BATCH old empty slabs back to the kernel, one MADV_DONTNEED each: one
  * call (and one TLB shootdown, which costs ~100 us on a VM) per 64 stacks instead of one per
  * stack. The slab's Gs are unlinked meanwhile, so nobody can be handed a stack that is being
- * zapped. Called with the lock held; returns with it released.
+ * zapped. Called with the lock held; returns with it released, and tells when the next
+ * empty slab comes of age (INT64_MAX: none will while the pool is within HOT_MAX).
  */
-static void scavenge_locked(int64_t now)
+static int64_t scavenge_locked(int64_t now)
 {
     for (int n = 0; n < SCAVENGE_BATCH; n++) {
         struct rilli_slab *s = scavenge_next(now);
@@ -397,23 +398,17 @@ static void scavenge_locked(int64_t now)
             pool_link(&s->g[i]);
         s->cold = 1;
     }
-    rilli_lock_release(&stk.lock);
-}
-
-void rilli_stack_scavenge(int64_t now)
-{
-    rilli_lock_acquire(&stk.lock);
-    scavenge_locked(now);
-}
-
-int64_t rilli_stack_scavenge_when(void)
-{
-    int64_t when = INT64_MAX;
-    rilli_lock_acquire(&stk.lock);
+    int64_t when = INT64_MAX; /* when the next empty slab comes of age */
     if (stk.empty_head && stk.nfree > HOT_MAX)
         when = stk.empty_head->empty_since + SCAVENGE_AGE;
     rilli_lock_release(&stk.lock);
     return when;
+}
+
+int64_t rilli_stack_scavenge(int64_t now)
+{
+    rilli_lock_acquire(&stk.lock);
+    return scavenge_locked(now);
 }
 
 /* Return a G to the global pool; a slab it completes joins the empty list. */

@@ -70,10 +70,9 @@ static int work_visible(struct rilli_p *p)
     return 0;
 }
 
-/* Until the earliest timer of any P, or until stacks are old enough to give back. */
-static int64_t sleep_timeout(void)
+/* Until the earliest timer of any P, or until 'when' (stacks old enough to give back). */
+static int64_t sleep_timeout(int64_t when)
 {
-    int64_t when = rilli_stack_scavenge_when();
     for (int i = 0; i < S.nproc; i++) {
         int64_t w = rilli_timer_when0(&S.allp[i]->timers);
         if (w < when)
@@ -109,8 +108,8 @@ void rilli_p_idle(struct rilli_p *p)
         idle_leave(p);
         return;
     }
-    rilli_stack_scavenge(rill_now()); /* a runtime gone quiet returns what a burst left */
-    int64_t timeout = sleep_timeout();
+    /* a runtime gone quiet returns what a burst left, and wakes for the rest */
+    int64_t timeout = sleep_timeout(rilli_stack_scavenge(rill_now()));
     if (rill_load_acq(&S.npidle) == S.nproc) { /* acq: pairs with the seq_cst RMWs */
         int d = rilli_deadlock_check();
         if (d == DEADLOCK_YES) {
