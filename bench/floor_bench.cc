@@ -222,7 +222,7 @@ alignas(16) char raw_co_stack[65536];
 [[noreturn]] void raw_co()
 {
     for (;;)
-        rilli_ctx_switch(&raw_co_sp, &raw_main_sp, raw_spin_stack + sizeof raw_spin_stack);
+        rilli_ctx_switch(&raw_co_sp, &raw_main_sp, raw_spin_stack + sizeof raw_spin_stack, nullptr);
 }
 
 void BM_Floor_RawSwitch(benchmark::State &st)
@@ -242,7 +242,7 @@ void BM_Floor_RawSwitch(benchmark::State &st)
     raw_co_sp = sp;
     rb::timed(st, 2 * n, [n] {
         for (int64_t i = 0; i < n; i++)
-            rilli_ctx_switch(&raw_main_sp, &raw_co_sp, raw_spin_stack + sizeof raw_spin_stack);
+            rilli_ctx_switch(&raw_main_sp, &raw_co_sp, raw_spin_stack + sizeof raw_spin_stack, nullptr);
     });
 }
 BENCHMARK(BM_Floor_RawSwitch)->Apply(rb::workers_1_2);

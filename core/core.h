@@ -32,7 +32,7 @@ enum {
  * stack can be returned to the kernel without losing the pool links.
  *
  * Ownership: sp is the handoff word between the thread leaving the G and the thread entering
- * it (see rilli_g_switch). All other fields belong to whoever runs the G, or to the pool
+ * it (see g_switch in sched/sched.c). All other fields belong to whoever runs the G, or to the pool
  * that holds it while it is idle.
  */
 struct rilli_g {
@@ -64,13 +64,8 @@ struct rilli_g {
  * Any context. NULL with *err set (-ENOMEM, -EINVAL). */
 struct rilli_g *rilli_g_new(struct rilli_p *p, void (*fn)(void *), const void *arg,
                             size_t arg_size, int *err);
-/* Leave the current context for 'to'. 'from' is the running G (or a P's g0); 'to' may still
- * be switching out on another thread: this waits (on spin_stack, the current worker's
- * scratch stack) until its stack pointer is published. Returns when someone switches back to
- * 'from'. Goroutine or scheduler context. */
-void rilli_g_switch(struct rilli_g *from, struct rilli_g *to, void *spin_stack);
-/* C entry of a new goroutine (called from rilli_ctx_entry). */
-__attribute__((noreturn)) void rilli_g_main(struct rilli_g *g);
+/* C entry of a new goroutine (called from rilli_ctx_entry); p is the P that entered it. */
+__attribute__((noreturn)) void rilli_g_main(struct rilli_g *g, struct rilli_p *p);
 /* Print one line per G, with where a parked one is (frame-pointer walk). Runtime stopped. */
 int rilli_g_report_blocked(void);
 

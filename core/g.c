@@ -83,40 +83,9 @@ struct rilli_g *rilli_g_new(struct rilli_p *p, void (*fn)(void *), const void *a
     return g;
 }
 
-void rilli_g_switch(struct rilli_g *from, struct rilli_g *to, void *spin_stack)
+void rilli_g_main(struct rilli_g *g, struct rilli_p *p)
 {
-    if (from->canary)
-        rilli_stack_check(from);
-#ifdef RILL_ASAN
-    __sanitizer_start_switch_fiber(from->status == G_DEAD ? NULL : &from->asan_fake,
-                                   to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
-#endif
-#ifdef RILL_TSAN
-    /* TSan may not enter 'to's fiber while another thread is still leaving it, and only the
-     * wait in switch.S tells when it has left. So under TSan a G-to-G switch goes through this
-     * worker's g0 (which no other thread ever enters): g0 waits for 'to' in C, on its own
-     * stack, then enters it (rilli_sched_loop). Two switches instead of one, TSan builds only. */
-    struct rilli_p *p = rilli_cur_p();
-    if (from != &p->g0 && to != &p->g0) {
-        p->tsan_next = to;
-        to = &p->g0;
-    } else {
-        while (!rill_load_acq(&to->sp)) /* acq: as in switch.S */
-            rill_cpu_relax();
-    }
-    /* TSan cannot see the publishing store (it is in switch.S): release here, acquire in
-     * rilli_sched_after_switch() on whichever thread enters this G next. */
-    rill_tsan_release(&from->sp);
-    __tsan_switch_to_fiber(to->tsan_fiber, 0);
-#endif
-    rilli_ctx_switch(&from->sp, &to->sp, spin_stack);
-    /* Back in 'from', possibly on another thread. */
-    rilli_sched_after_switch(from);
-}
-
-void rilli_g_main(struct rilli_g *g)
-{
-    rilli_sched_after_switch(g);
+    rilli_sched_after_switch(g, p);
     g->fn(g->arg);
     rilli_goexit();
     __builtin_unreachable();

@@ -18,31 +18,6 @@
 #include "sched/sched.h"
 
 
-int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
-{
-    rill_tsan_release(g);
-    return ck_ring_enqueue_spmc(&p->runq, p->runq_buf, g);
-}
-
-struct rilli_g *rilli_runq_get(struct rilli_p *p)
-{
-    void *v;
-    /* With one P there are no thieves (only Ps steal, and nproc is fixed while running):
-     * the owner is the only consumer, and the single-consumer dequeue needs no CAS. */
-    bool got = rilli_sched.nproc == 1 ? ck_ring_dequeue_spsc(&p->runq, p->runq_buf, &v)
-                                      : ck_ring_dequeue_spmc(&p->runq, p->runq_buf, &v);
-    if (!got)
-        return NULL;
-    rill_tsan_acquire(v);
-    return v;
-}
-
-int rilli_runq_empty(struct rilli_p *p)
-{
-    /* relaxed: a hint, as ck_ring_size is; the idle and deadlock re-checks order it */
-    return ck_ring_size(&p->runq) == 0 && !rill_load_relaxed(&p->spawnnext);
-}
-
 struct rilli_g *rilli_spawnnext_take(struct rilli_p *p)
 {
     if (!rill_load_relaxed(&p->spawnnext)) /* relaxed: a hint; the xchg decides */
@@ -92,7 +67,7 @@ static void gq_put_list(struct rilli_g *head, struct rilli_g *tail, uint32_t n)
 
 /* The full-queue path of rilli_runq_push, out of line so that the common push saves no
  * registers. */
-static __attribute__((noinline, cold)) void runq_spill(struct rilli_p *p, struct rilli_g *g)
+__attribute__((noinline, cold)) void rilli_runq_spill(struct rilli_p *p, struct rilli_g *g)
 {
     /* Full: the older half goes to the global queue in one batch, as Go's runqputslow does,
      * and g stays local. The local queue then holds the newest work, so a tree of
@@ -119,11 +94,6 @@ static __attribute__((noinline, cold)) void runq_spill(struct rilli_p *p, struct
         rilli_gq_put(g);
 }
 
-void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
-{
-    if (rill_unlikely(!rilli_runq_put(p, g)))
-        runq_spill(p, g);
-}
 
 void rilli_gq_put(struct rilli_g *g)
 {

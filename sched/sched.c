@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/arch/ctx.h"
 #include "sched/sched.h"
 
 #ifdef RILL_ASAN
@@ -119,20 +120,59 @@ int64_t rill_now(void)
 
 /* ---- switching ---------------------------------------------------------------------------- */
 
-void rilli_sched_after_switch(struct rilli_g *self)
+/* Right after a switch lands, on the new context: tell the sanitizers, and recycle the stack
+ * of a G that exited (never on that G's own stack). p: the P now running this context, as
+ * rilli_ctx_switch returned it. */
+static inline void after_switch(struct rilli_g *self, struct rilli_p *p)
 {
-    rill_tsan_acquire(&self->sp); /* pairs with the release in rilli_g_switch() */
+    rill_tsan_acquire(&self->sp); /* pairs with the release in g_switch() */
 #ifdef RILL_ASAN
     __sanitizer_finish_switch_fiber(self->asan_fake, NULL, NULL);
 #else
     (void)self;
 #endif
-    struct rilli_p *p = rilli_cur_p();
     if (p->dead) {
         struct rilli_g *d = p->dead;
         p->dead = NULL;
         rilli_stack_put(p, d);
     }
+}
+
+void rilli_sched_after_switch(struct rilli_g *self, struct rilli_p *p)
+{
+    after_switch(self, p);
+}
+
+/* Switch from 'from' (the running context) to 'to', which may still be leaving another
+ * thread: rilli_ctx_switch waits for it on this worker's spin stack. Tells the sanitizers. */
+static inline void g_switch(struct rilli_p *p, struct rilli_g *from, struct rilli_g *to)
+{
+    if (from->canary)
+        rilli_stack_check(from);
+#ifdef RILL_ASAN
+    __sanitizer_start_switch_fiber(from->status == G_DEAD ? NULL : &from->asan_fake,
+                                   to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
+#endif
+#ifdef RILL_TSAN
+    /* TSan may not enter 'to's fiber while another thread is still leaving it, and only the
+     * wait in switch.S tells when it has left. So under TSan a G-to-G switch goes through this
+     * worker's g0 (which no other thread ever enters): g0 waits for 'to' in C, on its own
+     * stack, then enters it (rilli_sched_loop). Two switches instead of one, TSan builds only. */
+    if (from != &p->g0 && to != &p->g0) {
+        p->tsan_next = to;
+        to = &p->g0;
+    } else {
+        while (!rill_load_acq(&to->sp)) /* acq: as in switch.S */
+            rill_cpu_relax();
+    }
+    /* TSan cannot see the publishing store (it is in switch.S): release here, acquire in
+     * after_switch() on whichever thread enters this G next. */
+    rill_tsan_release(&from->sp);
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+    p = rilli_ctx_switch(&from->sp, &to->sp, p->spin_stack + SPIN_STACK, p);
+    /* Back in 'from', possibly on another thread: p is now the P that resumed it. */
+    after_switch(from, p);
 }
 
 static void switch_to(struct rilli_p *p, struct rilli_g *from, struct rilli_g *to)
@@ -143,7 +183,7 @@ static void switch_to(struct rilli_p *p, struct rilli_g *from, struct rilli_g *t
         p->cur = to;
         rill_store_relaxed(&to->status, G_RUNNING); /* relaxed: informational (report) */
     }
-    rilli_g_switch(from, to, p->spin_stack + SPIN_STACK);
+    g_switch(p, from, to);
 }
 
 /* Fire p's due timers: one clock read, and only while p has any. Returns how many fired. */

@@ -75,6 +75,47 @@ struct rilli_sched {
 
 extern struct rilli_sched rilli_sched;
 
+/* runq.c. The owner's per-switch operations are inline here: every yield and park does a
+ * push or a get, and a call each cost more than the ring operation itself. */
+void rilli_runq_spill(struct rilli_p *p, struct rilli_g *g);    /* owner; queue full */
+struct rilli_g *rilli_spawnnext_take(struct rilli_p *p);        /* owner or thief */
+/* Thief: take half of victim's queue if it holds at least min Gs. */
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min);
+
+/* Owner: append g; 0 when the queue is full. */
+static inline int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
+{
+    rill_tsan_release(g);
+    return ck_ring_enqueue_spmc(&p->runq, p->runq_buf, g);
+}
+
+/* Owner: append g; a full queue spills half of itself to the global queue. */
+static inline void rilli_runq_push(struct rilli_p *p, struct rilli_g *g)
+{
+    if (rill_unlikely(!rilli_runq_put(p, g)))
+        rilli_runq_spill(p, g);
+}
+
+/* Owner (and rilli_runq_steal() on a victim): the oldest G, or NULL. */
+static inline struct rilli_g *rilli_runq_get(struct rilli_p *p)
+{
+    void *v;
+    /* With one P there are no thieves (only Ps steal, and nproc is fixed while running):
+     * the owner is the only consumer, and the single-consumer dequeue needs no CAS. */
+    bool got = rilli_sched.nproc == 1 ? ck_ring_dequeue_spsc(&p->runq, p->runq_buf, &v)
+                                      : ck_ring_dequeue_spmc(&p->runq, p->runq_buf, &v);
+    if (!got)
+        return NULL;
+    rill_tsan_acquire(v);
+    return v;
+}
+
+static inline int rilli_runq_empty(struct rilli_p *p)
+{
+    /* relaxed: a hint, as ck_ring_size is; the idle and deadlock re-checks order it */
+    return ck_ring_size(&p->runq) == 0 && !rill_load_relaxed(&p->spawnnext);
+}
+
 /* The current P, NULL on threads the runtime did not create. Not inlined and not pure, so the
  * compiler never caches it across a context switch (a G may resume on another thread). */
 struct rilli_p *rilli_cur_p(void);
@@ -94,16 +135,8 @@ void rilli_park(const char *reason, const void *obj);
 void rilli_goexit(void); /* never returns; not marked noreturn so ASan does not
                              * unpoison the stack we are leaving (fiber-unaware) */
 /* Called right after every switch lands, on the new context (sanitizers, dead G). */
-void rilli_sched_after_switch(struct rilli_g *from_hint);
+void rilli_sched_after_switch(struct rilli_g *self, struct rilli_p *p);
 
-/* runq.c */
-int rilli_runq_put(struct rilli_p *p, struct rilli_g *g);       /* owner; 0 full */
-void rilli_runq_push(struct rilli_p *p, struct rilli_g *g);     /* owner; spills when full */
-struct rilli_g *rilli_runq_get(struct rilli_p *p);              /* owner */
-/* Thief: take half of victim's queue if it holds at least min Gs. */
-struct rilli_g *rilli_spawnnext_take(struct rilli_p *p);        /* owner or thief */
-struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min);
-int rilli_runq_empty(struct rilli_p *p);
 void rilli_gq_put(struct rilli_g *g);                           /* any */
 struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch);     /* a P */
 

@@ -42,13 +42,16 @@
 /*
  * Save the current context and publish its stack pointer in *save_sp; then, on spin_stack
  * (top of a scratch stack owned by this worker), wait until *load_slot is non-NULL, take it
- * (storing NULL) and resume that context. Returns when someone switches back to *save_sp.
+ * (storing NULL) and resume that context. Returns when someone switches back to *save_sp,
+ * with the 'arg' of that switch: whoever resumes a context tells it where it now runs (the
+ * scheduler passes its P), which saves a thread-local lookup on every switch.
  * The store to *save_sp is the last access to the old stack (a release on x86 TSO), so
  * another thread may resume the old context as soon as it sees it - which is why the wait
  * for the target runs on the scratch stack: two threads each entering the G the other is
  * leaving never wait for each other.
  */
-void rilli_ctx_switch(void **save_sp, void **load_slot, void *spin_stack);
-/* First frame of every goroutine: calls rilli_g_main(r12) and never returns. */
+void *rilli_ctx_switch(void **save_sp, void **load_slot, void *spin_stack, void *arg);
+/* First frame of every goroutine: calls rilli_g_main(r12, the arg it was entered with) and
+ * never returns. */
 void rilli_ctx_entry(void);
 #endif

@@ -42,13 +42,13 @@ rilli_ctx_switch:
     movq    %rsp, (%rdi)            /* publish: last access to the old stack */
     movq    %rdx, %rsp              /* wait on the worker's spin stack, not on the old one:
                                        another thread may resume the old context right now */
-1:  movq    (%rsi), %rax            /* the target's saved sp; NULL while it is still leaving */
-    testq   %rax, %rax
+1:  movq    (%rsi), %r10            /* the target's saved sp; NULL while it is still leaving */
+    testq   %r10, %r10
     jnz     2f
     pause
     jmp     1b
 2:  movq    $0, (%rsi)              /* claim it: the target is ours to run */
-    movq    %rax, %rsp
+    movq    %r10, %rsp
     .cfi_def_cfa_register %rsp      /* same frame layout on the new stack */
     ldmxcsr RILL_CTX_OFF_MXCSR(%rsp)
     fldcw   RILL_CTX_OFF_FPUCW(%rsp)
@@ -72,6 +72,7 @@ rilli_ctx_switch:
     popq    %rbp
     .cfi_adjust_cfa_offset -8
     .cfi_restore %rbp
+    movq    %rcx, %rax              /* the resumed context returns our 4th argument */
     popq    %rcx                    /* pop + jmp: keeps the return-stack buffer balanced */
     .cfi_adjust_cfa_offset -8
     .cfi_register %rip, %rcx
@@ -80,9 +81,10 @@ rilli_ctx_switch:
     .size   rilli_ctx_switch, .-rilli_ctx_switch
 
 /*
- * A new goroutine's saved frame returns here with rsp 16-byte aligned, rbp = 0 and its
- * struct rilli_g * in r12. The return address is marked undefined, so unwinders stop at
- * this frame: a backtrace ends "rilli_ctx_entry" below the goroutine's function.
+ * A new goroutine's saved frame returns here with rsp 16-byte aligned, rbp = 0, its
+ * struct rilli_g * in r12 and the switch's return value (the entering P) in rax. The return
+ * address is marked undefined, so unwinders stop at this frame: a backtrace ends
+ * "rilli_ctx_entry" below the goroutine's function.
  */
     .globl  rilli_ctx_entry
     .hidden rilli_ctx_entry
@@ -92,6 +94,7 @@ rilli_ctx_entry:
     .cfi_startproc
     .cfi_undefined %rip
     movq    %r12, %rdi
+    movq    %rax, %rsi              /* what the switch returns: the P that entered us */
     call    rilli_g_main
     ud2                             /* rilli_g_main never returns */
     .cfi_endproc
