@@ -101,7 +101,8 @@ RILL_API void rill_yield(void);
 /* The current goroutine's id (1 = main), 0 outside goroutines. */
 RILL_API uint64_t rill_id(void);
 
-/* Park the caller for at least ns nanoseconds (ns <= 0 just yields). Any thread. */
+/* Park the caller for at least ns nanoseconds (ns <= 0 just yields). A duration that reaches
+ * past the end of the clock (rill_now() + ns > INT64_MAX) parks for ever. Any thread. */
 RILL_API void rill_sleep(int64_t ns);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -180,11 +181,13 @@ RILL_API int rill_select(struct rill_case *cases, size_t n, int64_t deadline);
 /* ------------------------------------------------------------------------------------------ */
 
 /* Go's time.After: a channel (elem int64_t, cap 1) that receives the fire time once, ns from
- * now. rill_chan_free() stops the timer if it has not fired. NULL on no memory or no runtime. */
+ * now (never, if rill_now() + ns is past INT64_MAX). rill_chan_free() stops the timer if it has
+ * not fired. NULL on no memory or no runtime. */
 RILL_API struct rill_chan *rill_after(int64_t ns);
 
 /* Go's time.Ticker: receives the time every period (> 0); a slow reader misses ticks instead of
- * queueing them. rill_chan_free() stops it. NULL on period <= 0, no memory or no runtime. */
+ * queueing them. A tick due past INT64_MAX never comes. rill_chan_free() stops it. NULL on
+ * period <= 0, no memory or no runtime. */
 RILL_API struct rill_chan *rill_tick(int64_t period);
 
 /* ------------------------------------------------------------------------------------------ */

@@ -129,6 +129,22 @@ struct timer_heap {
     int64_t when0;          /* h[0].when or INT64_MAX; written under lock, read relaxed */
 };
 
+/*
+ * The latest deadline a timer can have. 'now + ns' for a relative duration (rill_sleep,
+ * rill_after, a tick's period) saturates here instead of overflowing: a wrapped sum is a
+ * deadline in the past, which made rill_sleep(INT64_MAX) return at once and rill_tick spin
+ * re-arming. It is one short of INT64_MAX, which when0 keeps for an empty heap, so such a
+ * timer still counts as pending (a G sleeping for ever is not a deadlock, as in Go) and the
+ * idle sleep until it is merely 292 years long.
+ */
+#define RILLI_WHEN_MAX (INT64_MAX - 1)
+
+/* base + ns, saturated at RILLI_WHEN_MAX. base and ns >= 0 (base is a clock reading). */
+static inline int64_t rilli_when_after(int64_t base, int64_t ns)
+{
+    return ns < RILLI_WHEN_MAX - base ? base + ns : RILLI_WHEN_MAX;
+}
+
 void rilli_timer_heap_fini(struct timer_heap *th);
 /* Queue t to fire at when, on P p (NULL: the current P, or P 0 from a foreign thread).
  * 0 or -ENOMEM. */

@@ -209,9 +209,9 @@ int rilli_timer_run(struct rilli_p *p, int64_t now)
         struct rilli_g *g = t->fn(t);
         rilli_lock_acquire(&th->lock);
         if (t->period > 0 && !t->stopped) {
-            t->when += t->period;
+            t->when = rilli_when_after(t->when, t->period);
             if (t->when <= now) /* a slow reader misses ticks; they are dropped, not queued */
-                t->when = now + t->period;
+                t->when = rilli_when_after(now, t->period);
             if (heap_push(th, t) == 0) {
                 rill_store_relaxed(&t->state, TIMER_QUEUED); /* relaxed: under the lock */
                 goto next;
@@ -262,7 +262,7 @@ static struct rill_chan *chan_timer(int64_t ns, int64_t period)
     t->arg = c;
     t->period = period;
     rilli_chan_set_timer(c, t);
-    if (rilli_timer_add(t, rill_now() + (ns > 0 ? ns : 0)) < 0)
+    if (rilli_timer_add(t, rilli_when_after(rill_now(), ns > 0 ? ns : 0)) < 0)
         goto err;
     return c;
 err:

@@ -543,7 +543,7 @@ void rill_sleep(int64_t ns)
     struct rilli_timer t = {.fn = sleep_fire, .arg = g};
     g->wait_reason = "sleep";
     rill_store_relaxed(&g->status, G_WAITING); /* relaxed: informational */
-    if (rilli_timer_add_fixed(&t, rill_now() + ns) < 0) { /* never deleted: it fires */
+    if (rilli_timer_add_fixed(&t, rilli_when_after(rill_now(), ns)) < 0) { /* never deleted: it fires */
         rill_yield(); /* no memory for the heap: degrade to a yield loop rather than hang */
         rill_sleep(ns - 1000);
         return;

@@ -392,6 +392,52 @@ static int free_unfired_after_stops_it(void)
     return T_EXIT_PASS;
 }
 
+/* ---- durations past the end of the clock ----------------------------------------------------- */
+
+/* now + ns overflowing int64 must mean "never", not a deadline in the past: these slept for
+ * a microsecond, fired at once, or (the tick) re-armed in a loop that hung a worker. */
+struct huge_nap {
+    int64_t ns;
+    _Atomic int *woke;
+};
+
+static void huge_sleeper(void *arg)
+{
+    struct huge_nap *n = arg;
+    rill_sleep(n->ns);
+    atomic_fetch_add(n->woke, 1);
+}
+
+static void huge_durations_body(void *unused)
+{
+    (void)unused;
+    static _Atomic int woke;
+    struct huge_nap naps[] = {{INT64_MAX, &woke}, {INT64_MAX - 1000, &woke}};
+    for (int i = 0; i < 2; i++)
+        T_OK(rill_go(huge_sleeper, &naps[i], sizeof naps[i]));
+
+    int64_t ft = 0;
+    struct rill_chan *after = rill_after(INT64_MAX);
+    T_NOTNULL(after);
+    struct rill_case k = {after, RILL_RECV, &ft, 0};
+    T_ERR(rill_select(&k, 1, rill_now() + RILL_MS(30)), -ETIMEDOUT);
+    rill_chan_free(after);
+
+    struct rill_chan *tick = rill_tick(INT64_MAX);
+    T_NOTNULL(tick);
+    k.chan = tick;
+    T_ERR(rill_select(&k, 1, rill_now() + RILL_MS(30)), -ETIMEDOUT);
+    rill_chan_free(tick);
+
+    T_EQ(atomic_load(&woke), 0); /* main returns with the two sleepers still parked */
+}
+
+static int huge_durations_never_fire(void)
+{
+    t_run(huge_durations_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* Outside a runtime there is nothing to run a timer: NULL. */
 static int timers_outside_runtime_null(void)
 {
@@ -409,4 +455,5 @@ T_MAIN(T_CASE(sleep_never_early_not_much_late),
        T_CASE(tick_delivers_every_period),
        T_CASE(tick_drops_missed_ticks_for_slow_reader),
        T_CASE(free_unfired_after_stops_it),
+       T_CASE(huge_durations_never_fire),
        T_CASE(timers_outside_runtime_null))
