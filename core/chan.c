@@ -444,6 +444,11 @@ struct rill_chan *rill_chan_make(size_t elem_size, size_t cap)
     return c;
 }
 
+size_t rilli_chan_esize(const struct rill_chan *c)
+{
+    return c->esize;
+}
+
 void rilli_chan_set_timer(struct rill_chan *c, struct rilli_timer *t)
 {
     c->timer = t;

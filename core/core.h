@@ -199,6 +199,8 @@ void rilli_chan_unlock(struct rill_chan *c);
 void rilli_chan_enqueue(struct rill_chan *c, int op, struct rilli_waiter *w);
 void rilli_chan_dequeue(struct rill_chan *c, int op, struct rilli_waiter *w);
 struct rilli_timer;
+/* c's element size (0: a signal channel). Any context. */
+size_t rilli_chan_esize(const struct rill_chan *c);
 /* Attach a timer the channel owns (rill_after/rill_tick): rill_chan_free stops it first. */
 void rilli_chan_set_timer(struct rill_chan *c, struct rilli_timer *t);
 

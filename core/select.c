@@ -2,7 +2,8 @@
  * select.c - rill_select: wait on several channel operations, perform exactly one.
  * Design: docs/DESIGN.md "Select".
  *
- * 1. Validate; build a random permutation of the non-nil cases (poll order: a uniform choice
+ * 1. Validate (as the single operations: a send case needs a value unless its channel has
+ *    elem_size 0); build a random permutation of the non-nil cases (poll order: a uniform choice
  *    among ready cases, as Go's); the distinct channels sorted by address (lock order) are
  *    built only if the fast pass fails.
  * 2. Fast pass, no locks held across cases: try each case once in poll order (lock-free for
@@ -152,9 +153,16 @@ int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
 {
     if (n > RILL_SELECT_MAX || (n > 0 && !cases) || (deadline < 0 && deadline != RILL_FOREVER))
         return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (cases[i].chan && cases[i].op != RILL_SEND && cases[i].op != RILL_RECV)
+    for (size_t i = 0; i < n; i++) {
+        struct rill_case *k = &cases[i];
+        if (!k->chan)
+            continue;
+        if (k->op != RILL_SEND && k->op != RILL_RECV)
             return -EINVAL;
+        /* as rill_chan_send: a send needs a value unless the channel carries none */
+        if (k->op == RILL_SEND && !k->elem && rilli_chan_esize(k->chan))
+            return -EINVAL;
+    }
     uint16_t order_s[SMALL];
     struct rill_chan *locks_s[SMALL];
     struct rilli_waiter w_s[SMALL];

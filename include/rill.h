@@ -157,8 +157,8 @@ RILL_API size_t rill_chan_cap(struct rill_chan *c);
 #define RILL_SELECT_MAX 128
 
 /* One case of rill_select(). chan NULL: never chosen (Go's nil channel). elem: the value to
- * send, or where to receive (may be NULL for a receive). result: set for the chosen case, 0 or
- * -EPIPE (closed). */
+ * send (NULL only for elem_size 0, as rill_chan_send), or where to receive (may be NULL for a
+ * receive). result: set for the chosen case, 0 or -EPIPE (closed). */
 struct rill_case {
     struct rill_chan *chan;
     int op;
@@ -170,7 +170,8 @@ struct rill_case {
  * Wait until one case can proceed, perform it and return its index. Among several ready cases
  * the choice is uniformly random. deadline == 0 is Go's default: -EAGAIN if none is ready;
  * -ETIMEDOUT once the deadline passes; RILL_FOREVER waits for ever. -EINVAL for a bad op, a
- * NULL cases with n > 0, or n over RILL_SELECT_MAX. With n == 0 (or only nil cases) and no
+ * send case with a NULL elem on a channel with elem_size > 0, a NULL cases with n > 0, or n
+ * over RILL_SELECT_MAX. With n == 0 (or only nil cases) and no
  * deadline it blocks for ever, as Go's empty select. A goroutine selecting on both ends of one
  * unbuffered channel never pairs with itself. Any thread.
  */

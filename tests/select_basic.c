@@ -427,6 +427,24 @@ static void einval_body(void *unused)
     T_EQ(rill_chan_len(c), 1); /* nothing was consumed by the rejected calls */
     T_ERR(rill_select(NULL, 1, 0), -EINVAL);
 
+    /* A send case without a value, as rill_chan_send(e, NULL): -EINVAL, not a copy from NULL,
+     * even beside a ready case. A signal channel (elem_size 0) needs no value. */
+    struct rill_chan *e = rill_chan_make(sizeof(int), 1), *sig = rill_chan_make(0, 1);
+    T_NOTNULL(e);
+    T_NOTNULL(sig);
+    struct rill_case nosend[1] = {{e, RILL_SEND, NULL, 0}};
+    T_ERR(rill_select(nosend, 1, 0), -EINVAL);
+    T_ERR(rill_select(nosend, 1, RILL_FOREVER), -EINVAL);
+    struct rill_case nosend2[2] = {{c, RILL_RECV, &v, 0}, {e, RILL_SEND, NULL, 0}};
+    T_ERR(rill_select(nosend2, 2, 0), -EINVAL);
+    T_EQ(rill_chan_len(e), 0);
+    T_EQ(rill_chan_len(c), 1);
+    struct rill_case signal[1] = {{sig, RILL_SEND, NULL, 0}};
+    T_EQ(rill_select(signal, 1, 0), 0);
+    T_EQ(rill_chan_len(sig), 1);
+    rill_chan_free(e);
+    rill_chan_free(sig);
+
     static struct rill_case many[RILL_SELECT_MAX + 1];
     for (size_t i = 0; i <= RILL_SELECT_MAX; i++)
         many[i] = (struct rill_case){c, RILL_RECV, NULL, 0};
