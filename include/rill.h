@@ -86,12 +86,13 @@ RILL_API int rill_run(void (*main)(void *), void *arg, const struct rill_config 
  * Start a goroutine running fn(a). With arg_size > 0 the arg_size bytes at arg are copied onto
  * the new goroutine's stack and a points to the copy (so a loop variable passed by address is
  * captured by value); with arg_size == 0, a == arg. Any thread while a runtime runs.
- * Returns 0; -EINVAL (NULL fn, or arg_size over a quarter of the stack); -ENOMEM; -ESRCH when
- * no runtime is running. From a goroutine, the new one runs as soon as the caller blocks
- * (before older runnable ones, as in Go), unless another worker takes it first; the caller
- * yields when its worker's run queue holds 64 goroutines, or when a timer of its worker is
- * due, as Go's preemption would let them run, so a long spawning loop neither keeps every
- * new goroutine waiting (and its stack resident) until it ends nor makes sleepers late.
+ * Returns 0; -EINVAL (NULL fn, NULL arg with arg_size > 0, or arg_size over a quarter of the
+ * stack); -ENOMEM; -ESRCH when no runtime is running. From a goroutine, the new one runs as
+ * soon as the caller blocks (before older runnable ones, as in Go), unless another worker
+ * takes it first; the caller yields when its worker's run queue holds 64 goroutines, or when
+ * a timer of its worker is due, as Go's preemption would let them run, so a long spawning
+ * loop neither keeps every new goroutine waiting (and its stack resident) until it ends nor
+ * makes sleepers late.
  */
 RILL_API int rill_go(void (*fn)(void *), const void *arg, size_t arg_size);
 

@@ -473,7 +473,7 @@ void rilli_goexit(void)
 
 int rill_go(void (*fn)(void *), const void *arg, size_t arg_size)
 {
-    if (!fn)
+    if (!fn || (!arg && arg_size)) /* nothing to copy the arg_size bytes from */
         return -EINVAL;
     /* acq: pairs with the rel store of running in rill_run(): the runtime is set up. */
     if (!rill_load_acq(&S.running))

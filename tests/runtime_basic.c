@@ -227,6 +227,9 @@ static void go_einval_body(void *unused)
     T_ERR(rill_go(NULL, NULL, 0), -EINVAL);
     /* rill.h: arg_size over a quarter of the stack is -EINVAL (default stack 64 KiB). */
     T_ERR(rill_go(note_ran, big_arg, sizeof big_arg), -EINVAL);
+    /* Bytes to copy from nowhere: -EINVAL, not a memcpy from NULL. NULL with 0 is a plain arg. */
+    T_ERR(rill_go(note_ran, NULL, 8), -EINVAL);
+    T_ERR(rill_go(note_ran, NULL, 1), -EINVAL);
 }
 
 static int go_null_fn_or_huge_arg_einval(void)
