@@ -121,7 +121,11 @@ typedef struct rill_chan rill_chan;
 RILL_API struct rill_chan *rill_chan_make(size_t elem_size, size_t cap);
 
 #define RILL_CHAN_ELEM_MAX 65536
-#define RILL_CHAN_CAP_MAX ((size_t)1 << 30)
+/* The largest cap (16M). A buffered channel is a ring of cap cells that rill_chan_make()
+ * writes up front, each 8 bytes beside its element (rounded up to 8), so even a signal channel
+ * of cap n commits 8n bytes at once: 128 MiB at this cap. Go bounds cap by memory alone, but
+ * its signal channels have no buffer; a queue longer than this wants another structure. */
+#define RILL_CHAN_CAP_MAX ((size_t)1 << 24)
 
 /* Release a channel once no goroutine is blocked in, or will start, an operation on it. As in
  * Go, a receiver may free it right after it got the last value or -EPIPE, even while the

@@ -4,6 +4,8 @@
  */
 #include "helpers.h"
 
+#include <sys/resource.h>
+
 /* Shared by many cases: a waitgroup pointer plus a channel, copied into each goroutine. */
 struct gw {
     struct rill_chan *c;
@@ -473,6 +475,39 @@ static int make_rejects_bad_sizes(void)
     return T_EXIT_PASS;
 }
 
+/* The largest cap is affordable: make stamps every cell up front (8 bytes a cell for a signal
+ * channel), so at RILL_CHAN_CAP_MAX it must stay well inside a test's memory. At 2^30 it
+ * committed 8 GiB and took most of a minute. */
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static void max_cap_body(void *unused)
+{
+    (void)unused;
+    T_CHECK(rill_chan_make(0, RILL_CHAN_CAP_MAX + 1) == NULL);
+    long rss0 = max_rss_kib();
+    struct rill_chan *c = rill_chan_make(0, RILL_CHAN_CAP_MAX);
+    T_NOTNULL(c);
+    T_EQ(rill_chan_cap(c), RILL_CHAN_CAP_MAX);
+    T_OK(rill_chan_try_send(c, NULL));
+    T_EQ(rill_chan_len(c), 1);
+    T_OK(rill_chan_try_recv(c, NULL));
+    /* 128 MiB of stamps; TSan adds about four times that in shadow for the cells written */
+    long grew_mib = (max_rss_kib() - rss0) / 1024, limit_mib = T_TSAN ? 1024 : 256;
+    T_CHECKF(grew_mib < limit_mib, "rill_chan_make(0, RILL_CHAN_CAP_MAX) took %ld MiB", grew_mib);
+    rill_chan_free(c);
+}
+
+static int max_cap_signal_channel_is_affordable(void)
+{
+    t_run(max_cap_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* ---- elem_size 0 (signal channels) -------------------------------------------------------- */
 
 static void signaller(void *arg)
@@ -626,5 +661,6 @@ T_MAIN(T_CASE(unbuffered_send_waits_for_receiver),
        T_CASE(double_close_epipe),
        T_CASE(null_channel_einval),
        T_CASE(make_rejects_bad_sizes),
+       T_CASE(max_cap_signal_channel_is_affordable),
        T_CASE(elem_size_zero_signal_channels),
        T_CASE(large_elements_arrive_intact))
