@@ -49,6 +49,9 @@
 #include "core/core.h"
 #include "sched/sched.h"
 
+#ifdef RILL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 #ifdef RILL_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
@@ -468,11 +471,34 @@ void rilli_stack_foreach_g(void (*fn)(struct rilli_g *, void *), void *arg)
             fn(&s->g[i], arg);
 }
 
+/*
+ * ASan: a G that rill_run abandons (blocked, or queued) is still inside its calls, and the
+ * redzones of those frames stay poisoned in ASan's shadow, which is cleared only as each
+ * function returns. munmap leaves the shadow alone and the next run's mmap can land on the
+ * same addresses: its goroutines then hit stale redzones (a stack-buffer-underflow report,
+ * or a CHECK failure in ASan's frame lookup). Clear the part the abandoned frames occupy,
+ * sp up to the top: below sp every call has returned. A free G (G_IDLE) has no frames.
+ * Runtime stopped. Its fake stack (detect_stack_use_after_return) can only be freed from
+ * inside the fiber, so it stays where ASan mapped it, unreused.
+ */
+#ifdef RILL_ASAN
+static void stack_unpoison_abandoned(struct rilli_g *g)
+{
+    char *sp = g->sp;
+    if (g->status != G_IDLE && sp >= g->stack_lo && sp < g->stack_hi)
+        __asan_unpoison_memory_region(sp, (size_t)(g->stack_hi - sp));
+}
+#endif
+
 void rilli_stack_global_fini(void)
 {
     struct rilli_slab *s = stk.slabs;
     while (s) {
         struct rilli_slab *n = s->next;
+#ifdef RILL_ASAN
+        for (unsigned i = 0; i < s->n; i++)
+            stack_unpoison_abandoned(&s->g[i]);
+#endif
 #ifdef RILL_TSAN
         for (unsigned i = 0; i < s->n; i++)
             if (s->g[i].tsan_fiber)
