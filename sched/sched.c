@@ -210,8 +210,10 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
     /* acq: pairs with the rel store in rilli_sched_stop_all(). */
     if (rill_unlikely(rill_load_acq(&S.stopping)))
         return NULL;
-    if (rill_unlikely(--p->schedtick == 0)) {
-        p->schedtick = GLOBAL_TICK;
+    uint32_t tick = p->schedtick - 1;
+    /* relaxed: owner-only, but thieves watch it move (victim_shares) */
+    rill_store_relaxed(&p->schedtick, tick ? tick : GLOBAL_TICK);
+    if (rill_unlikely(tick == 0)) {
         /* Timers and I/O first: a non-empty global queue must not starve them. */
         timers_run_due(p);
         if (rilli_io_busy(&p->io))
@@ -225,7 +227,7 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
     }
     /* Due timers every TIMER_TICK picks too (a clock read, only while this P has timers):
      * a sleeper should be late by a few switches, not by a global tick. */
-    if ((p->schedtick % TIMER_TICK) == 0)
+    if ((tick % TIMER_TICK) == 0)
         timers_run_due(p);
     if (p->timerq) {
         /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in
@@ -270,16 +272,56 @@ static int spin_allowed(struct rilli_p *p)
     return 2 * spinning < S.nproc - idle;
 }
 
-/*
- * A lone G in a busy P's queue is usually the other half of a channel exchange running
- * there (displaced from runnext) and runs within a switch or two; moving it to another core
- * would turn every later handoff into a cross-core wake. So for the first half of a spin a
- * thief takes only backlog (STEAL_MIN Gs or more); after that, any G, so that a G queued
- * behind a long-running goroutine still gets a worker within SPIN_NS / 2.
- */
-#define STEAL_MIN 2
+/* How long a worker looks for work before it sleeps. A sleeping worker costs 25-50 us to
+ * wake, which argued for spinning about as long; but a spinning P steals, and a P that steals
+ * from goroutines trading over a buffered channel splits them over two cores, where every item
+ * then crosses between caches (a CAS on the ring's head or tail each time). At 10 us instead
+ * of 40, two workers: worker pool 169 -> 122 us per 1000 jobs, 4-producer capacity-16 channel
+ * 14.9 -> 23.3 M items/s, fan-out/fan-in 16% faster; 4x4 capacity-1 about 10% slower. Go's
+ * spinning Ms likewise give up after a few rounds of stealing. */
+#define SPIN_NS 10000
 
-static struct rilli_g *steal_round(struct rilli_p *p, int64_t now, unsigned min)
+/*
+ * What a spinning P may steal. Goroutines that trade over a channel run best on one P: a
+ * handoff there is a switch, across two cores it is a cache-line transfer per item and often
+ * a wake. Taking any G from a short queue split such groups over both workers: 4x4 senders
+ * and receivers on one unbuffered channel ran 7x slower at 2 workers than at 1, and a worker
+ * pool 2x slower. So a thief takes a victim's backlog (STEAL_BACKLOG Gs or more: more work
+ * than one P gets through soon, as after a burst of spawns), or, from a shorter queue, only
+ * when the victim's goroutines yield (CPU work), or when it is stuck: it has not picked a G
+ * for STUCK_NS, so it runs one goroutine for long and the queue waits on it. A P that keeps
+ * switching over channels keeps its queue (RUNNEXT_MAX already bounds how long a queued G
+ * waits behind a runnext exchange).
+ */
+#define STEAL_BACKLOG 8
+#define STUCK_NS (SPIN_NS / 2)
+
+/* May p take from v's short queue? Yes when v's goroutines yield: they have CPU work to do
+ * and say others may run, which is what a second worker is for (Go's Gosched sends the G
+ * to the global queue for the same reason). Yes when v has run the same G for STUCK_NS, as
+ * far as p has watched it in this spin. No while v keeps switching. */
+static int victim_shares(struct rilli_p *p, struct rilli_p *v, int64_t now)
+{
+    struct steal_seen *s = &p->steal_seen[v->id];
+    /* relaxed: hints that only steer stealing; the ring's CAS decides what is taken */
+    uint32_t tick = rill_load_relaxed(&v->schedtick), yields = rill_load_relaxed(&v->nyield);
+    if (!s->since) {
+        s->tick = tick;
+        s->yields = yields;
+        s->since = now;
+        return 0;
+    }
+    if (s->yields != yields)
+        return 1;
+    if (s->tick != tick) {
+        s->tick = tick;
+        s->since = now;
+        return 0;
+    }
+    return now - s->since >= STUCK_NS;
+}
+
+static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
 {
     int n = S.nproc;
     int start = (int)(rilli_rand() % (uint32_t)n);
@@ -289,6 +331,9 @@ static struct rilli_g *steal_round(struct rilli_p *p, int64_t now, unsigned min)
             continue;
         if (rilli_timer_when0(&v->timers) <= now)
             rilli_timer_run(v, now);
+        if (rilli_runq_empty(v))
+            continue;
+        unsigned min = victim_shares(p, v, now) ? 1 : STEAL_BACKLOG;
         struct rilli_g *g = rilli_runq_steal(p, v, min);
         if (g)
             return g;
@@ -303,15 +348,6 @@ static void stop_spinning(struct rilli_p *p)
         rill_faa_acqrel(&S.nspinning, -1); /* acq_rel: pairs with the CAS in rilli_wakep() */
     }
 }
-
-/* How long a worker looks for work before it sleeps. A sleeping worker costs 25-50 us to
- * wake, which argued for spinning about as long; but a spinning P steals, and a P that steals
- * from goroutines trading over a buffered channel splits them over two cores, where every item
- * then crosses between caches (a CAS on the ring's head or tail each time). At 10 us instead
- * of 40, two workers: worker pool 169 -> 122 us per 1000 jobs, 4-producer capacity-16 channel
- * 14.9 -> 23.3 M items/s, fan-out/fan-in 16% faster; 4x4 capacity-1 about 10% slower. Go's
- * spinning Ms likewise give up after a few rounds of stealing. */
-#define SPIN_NS 10000
 
 /* Blocking search for work (steps 3-8), scheduler context. NULL only when stopping. */
 static struct rilli_g *find_runnable(struct rilli_p *p)
@@ -334,10 +370,11 @@ static struct rilli_g *find_runnable(struct rilli_p *p)
                 p->spinning = 1;
                 rill_faa_acqrel(&S.nspinning, 1); /* acq_rel: counted before we look */
             }
-            int64_t start = now, until = now + SPIN_NS;
+            int64_t until = now + SPIN_NS;
+            for (int i = 0; i < S.nproc; i++)
+                p->steal_seen[i].since = 0;
             do {
-                unsigned min = now - start < SPIN_NS / 2 ? STEAL_MIN : 1;
-                if ((g = steal_round(p, now, min)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
+                if ((g = steal_round(p, now)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
                     (g = sched_pick(p)))
                     goto found;
                 if (rilli_io_busy(&p->io) && rilli_io_poll(&p->io) && (g = sched_pick(p)))
@@ -452,6 +489,7 @@ void rill_yield(void)
         return;
     }
     rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
+    rill_store_relaxed(&p->nyield, p->nyield + 1); /* relaxed: owner-only; thieves watch it */
     rilli_runq_push(p, g);
     switch_to(p, g, next);
 }
@@ -543,7 +581,8 @@ void rill_sleep(int64_t ns)
     struct rilli_timer t = {.fn = sleep_fire, .arg = g};
     g->wait_reason = "sleep";
     rill_store_relaxed(&g->status, G_WAITING); /* relaxed: informational */
-    if (rilli_timer_add_fixed(&t, rilli_when_after(rill_now(), ns)) < 0) { /* never deleted: it fires */
+    /* never deleted: it fires */
+    if (rilli_timer_add_fixed(&t, rilli_when_after(rill_now(), ns)) < 0) {
         rill_yield(); /* no memory for the heap: degrade to a yield loop rather than hang */
         rill_sleep(ns - 1000);
         return;

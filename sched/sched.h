@@ -29,7 +29,9 @@ struct rilli_p {
     struct rilli_g *timerq, *timerq_tail; /* Gs woken by timers this P fired: run before
                                              the run queue (Go readies them into runnext) */
     uint32_t timerq_streak;   /* consecutive timerq picks; bounds runq starvation */
-    uint32_t schedtick;       /* schedule() calls; paces global-queue and timer checks */
+    uint32_t schedtick;       /* counts picks down; paces global-queue and timer checks;
+                                 read by thieves (relaxed) to see that this P moves */
+    uint32_t nyield;          /* rill_yield calls; read by thieves (relaxed) */
     uint32_t spawntick;       /* rill_go calls; paces timer checks in a spawning loop */
     uint32_t runnext_streak;  /* consecutive runnext picks; bounds runq starvation */
     uint64_t rand;            /* xorshift state for select and steal order */
@@ -40,6 +42,11 @@ struct rilli_p {
     pthread_t thread;
     char spin_stack[SPIN_STACK] __attribute__((aligned(16))); /* rilli_ctx_switch waits here */
     struct rilli_g *tsan_next; /* TSan builds: G that g0 must enter next (g.c) */
+    struct steal_seen {        /* what this P, spinning, last saw of each victim (sched.c) */
+        uint32_t tick;         /* the victim's schedtick */
+        uint32_t yields;       /* the victim's nyield */
+        int64_t since;         /* when it was first seen there; 0: not this spin */
+    } steal_seen[RILL_WORKERS_MAX];
 
     /* ---- shared ------------------------------------------------------------------------ */
     ck_ring_t runq rill_cacheline_aligned; /* SPMC: owner enqueues and dequeues, thieves dequeue */

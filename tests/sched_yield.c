@@ -187,6 +187,102 @@ static int spawned_goroutine_runs_while_spawner_computes(void)
     return T_EXIT_PASS;
 }
 
+/* Goroutines queued behind one that computes without blocking (fewer than a thief takes as
+ * backlog) must not wait for it either: the other worker sees that this one has stopped
+ * switching and takes them (2 workers and up). */
+static _Atomic int queued_done;
+
+static void mark_queued(void *unused)
+{
+    (void)unused;
+    atomic_fetch_add(&queued_done, 1);
+}
+
+static void busy_with_queue_body(void *unused)
+{
+    (void)unused;
+    enum { QUEUED = 3 };
+    for (int round = 0; round < 20; round++) {
+        atomic_store(&queued_done, 0);
+        for (int i = 0; i < QUEUED; i++) /* the newest in spawnnext, the rest in the queue */
+            T_OK(rill_go(mark_queued, NULL, 0));
+        int64_t end = t_now() + RILL_MS(500);
+        while (atomic_load(&queued_done) < QUEUED && t_now() < end)
+            ; /* computes: no yield, no blocking call */
+        T_CHECKF(atomic_load(&queued_done) == QUEUED,
+                 "round %d: %d of %d goroutines queued behind a busy one ran within 500 ms",
+                 round, atomic_load(&queued_done), QUEUED);
+    }
+}
+
+static int queued_goroutines_run_while_their_worker_computes(void)
+{
+    if (t_workers() < 2)
+        T_SKIP("needs a second worker");
+    t_run(busy_with_queue_body, NULL);
+    return T_EXIT_PASS;
+}
+
+/* Goroutines that only yield to each other have CPU work to do: with 2 workers both must get
+ * some of it, though every one of them was spawned on the same worker, whose queue stays
+ * short. Each yielder notes the thread it last ran on; a worker is a thread. (The thief's
+ * yield rule spreads them; on a VM whose vCPU stalls now and then, the stuck rule may get
+ * there first. Either way a scheduler that never took from a short queue fails here.) */
+#define SPREAD_YIELDERS 4
+static _Atomic int spread_stop;
+static _Atomic unsigned long spread_tid[SPREAD_YIELDERS];
+
+static void spread_yielder(void *arg)
+{
+    int i = *(int *)arg;
+    while (!atomic_load(&spread_stop)) {
+        atomic_store(&spread_tid[i], (unsigned long)pthread_self());
+        rill_yield();
+    }
+}
+
+static void spread_warm(void *arg)
+{
+    rill_wg_done(arg);
+}
+
+static void spread_body(void *unused)
+{
+    (void)unused;
+    /* Warm the stack cache first: a fresh stack's page fault (tens of us on a VM) holds up
+     * the spawning worker long enough to count as stuck, which would spread the yielders
+     * for another reason than the one under test. */
+    struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
+    T_OK(rill_wg_add(&wg, 2 * SPREAD_YIELDERS));
+    for (int i = 0; i < 2 * SPREAD_YIELDERS; i++)
+        T_OK(rill_go(spread_warm, &wg, 0));
+    rill_wg_wait(&wg);
+    atomic_store(&spread_stop, 0);
+    for (int i = 0; i < SPREAD_YIELDERS; i++) {
+        atomic_store(&spread_tid[i], 0);
+        T_OK(rill_go(spread_yielder, &i, sizeof i));
+    }
+    int spread = 0;
+    for (int64_t end = t_now() + RILL_MS(500); !spread && t_now() < end;) {
+        rill_sleep(RILL_MS(1));
+        for (int i = 1; i < SPREAD_YIELDERS; i++)
+            if (atomic_load(&spread_tid[i]) && atomic_load(&spread_tid[0]) &&
+                atomic_load(&spread_tid[i]) != atomic_load(&spread_tid[0]))
+                spread = 1;
+    }
+    atomic_store(&spread_stop, 1);
+    T_CHECKF(spread, "%d yielding goroutines stayed on one worker for 500 ms", SPREAD_YIELDERS);
+    rill_sleep(RILL_MS(1)); /* let the yielders see stop before main returns */
+}
+
+static int yielding_goroutines_spread_over_workers(void)
+{
+    if (t_workers() < 2)
+        T_SKIP("needs a second worker");
+    t_run(spread_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* ---- the x87 and SSE control words belong to the goroutine -------------------------------- */
 
 #if defined(__x86_64__)
@@ -282,4 +378,6 @@ T_MAIN(T_CASE(two_yielders_on_one_worker_both_progress),
        T_CASE(main_yield_lets_spawned_goroutine_run),
        T_CASE(timers_fire_while_others_spin_on_yield),
        T_CASE(spawned_goroutine_runs_while_spawner_computes),
+       T_CASE(queued_goroutines_run_while_their_worker_computes),
+       T_CASE(yielding_goroutines_spread_over_workers),
        T_CASE(control_words_are_per_goroutine))
