@@ -411,21 +411,16 @@ void rilli_ready(struct rilli_g *g, int next)
     struct rilli_p *p = rilli_cur_p();
     if (!p) {
         /* counted before g can run, so the runtime cannot tear down the Ps that wakep()
-         * is about to touch (g may be main, returning at once); see worker_main(). */
-        rill_faa_seq(&S.nwakers, 1);
-        /* seq: Dekker with worker_main(): it stores stopping, then waits for nwakers == 0;
-         * we count ourselves, then look at stopping. Past that point the Ps are going away
-         * and g would never run anyway. */
-        if (rill_unlikely(rill_load_seq(&S.stopping))) {
-            rill_faa_acqrel(&S.nwakers, -1); /* acq_rel: as below */
+         * is about to touch (g may be main, returning at once). Once it is stopping, the Ps
+         * are going away and g would never run anyway. */
+        if (!rilli_waker_enter())
             return;
-        }
         rilli_gq_put(g);
         /* seq: Dekker with rilli_p_idle(): our gq store, then this fence, then the load of
          * npidle in rilli_wakep(); the idler stores idle, fences, then re-checks gq_n. */
         rill_fence_seq();
         rilli_wakep();
-        rill_faa_acqrel(&S.nwakers, -1); /* acq_rel: pairs with the acq load in rill_run() */
+        rilli_waker_leave();
         return;
     }
     if (next) {

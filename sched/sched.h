@@ -73,7 +73,8 @@ struct rilli_sched {
     int nforeign;                      /* foreign threads blocked inside a rill call */
     int npending;                      /* events that will ready a parked G: I/O in flight,
                                           rill_blocking calls; atomic */
-    int nwakers;                       /* threads without a P inside rilli_ready(); atomic */
+    int nwakers;                       /* threads without a P touching the Ps (rilli_ready,
+                                          rilli_io_cancel_fd); atomic */
     int nhelpers;                      /* threads rill runs besides the workers (offload
                                           pool); atomic */
     int base_threads;                  /* process threads when rill_run started */
@@ -132,6 +133,28 @@ struct rilli_g *rilli_cur_g(void);
 
 /* Make g runnable. next: put it in the current P's runnext (a channel partner). Any context. */
 void rilli_ready(struct rilli_g *g, int next);
+
+/* A thread without a P (the offload pool, a foreign thread) about to touch the Ps (wakep,
+ * a ring's mailbox or eventfd) counts itself in nwakers first: 1 if it may go on, and must
+ * then call rilli_waker_leave(); 0 once the runtime is stopping, when the Ps are going away.
+ * worker_main() waits for nwakers == 0 before it tears its ring down. */
+static inline int rilli_waker_enter(void)
+{
+    rill_faa_seq(&rilli_sched.nwakers, 1);
+    /* seq: Dekker with worker_main(): it stores stopping, then waits for nwakers == 0; we
+     * count ourselves, then look at stopping. */
+    if (rill_unlikely(rill_load_seq(&rilli_sched.stopping))) {
+        rill_faa_acqrel(&rilli_sched.nwakers, -1); /* acq_rel: as in rilli_waker_leave() */
+        return 0;
+    }
+    return 1;
+}
+
+static inline void rilli_waker_leave(void)
+{
+    rill_faa_acqrel(&rilli_sched.nwakers, -1); /* acq_rel: pairs with the seq load in
+                                                   worker_main() */
+}
 /* Make g, woken by a timer, runnable ahead of the current P's run queue (sched_pick bounds
  * how long that queue may wait); on a thread without a P, as rilli_ready. */
 void rilli_ready_timer(struct rilli_g *g);
