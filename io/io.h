@@ -198,6 +198,7 @@ void rilli_io_ops_init(void); /* op.c: read the env knobs; once per rill_run */
 /* A "cancel all I/O on fd" request to one ring (rill_close). */
 struct io_fd_cmd {
     int fd;
+    int thread;                   /* the closer is a thread without a G (a futex waiter) */
     struct io_fd_cmd *next;
     struct rill_waitgroup *wg;    /* done when this ring's cancel has completed */
 };
@@ -207,7 +208,8 @@ struct io_fd_cmd {
 void rilli_io_cancel_op(struct rilli_io_op *op);
 /* After the op's goroutine resumed: make sure no cancel request still names it. */
 void rilli_io_op_retire(struct rilli_io_op *op);
-/* Wake every goroutine blocked in I/O on fd with -ECANCELED; returns when they are. */
+/* Wake every goroutine blocked in I/O on fd with -ECANCELED; returns when they are. Any
+ * thread. */
 void rilli_io_cancel_fd(int fd);
 
 /* epoll.c: readiness waits (the epoll backend; also every backend's fallback). */

@@ -198,10 +198,28 @@ static void ring_quiesce(struct io_p *io)
     }
 }
 
+/* rill_run is returning: answer the cancel-by-fd commands never drained that a thread
+ * without a G waits for (it would wait for ever, and rill_run too if it is an offload
+ * thread). A goroutine closer is abandoned with its stack, as any goroutine still blocked. */
+static void answer_stranded(struct io_p *io)
+{
+    rilli_lock_acquire(&io->mbox_lock); /* no new one comes: every waker has left */
+    struct io_fd_cmd *c = io->fd_cmds;
+    io->fd_cmds = NULL;
+    rilli_lock_release(&io->mbox_lock);
+    while (c) {
+        struct io_fd_cmd *next = c->next; /* read before its closer may return */
+        if (c->thread)
+            rill_wg_done(c->wg);
+        c = next;
+    }
+}
+
 void rilli_io_fini(struct io_p *io)
 {
     if (io->ring_ok) {
         ring_quiesce(io);
+        answer_stranded(io);
         io_uring_queue_exit(&io->ring);
     }
     if (io->epfd >= 0)
@@ -223,10 +241,11 @@ static int cqe_dispatch(struct io_p *io, uint64_t ud, int res)
     if ((ud >> UD_TAG_SHIFT) == 0) { /* a cancel-by-fd of rill_close (bit 0 set) */
         struct io_fd_cmd *cmd = (struct io_fd_cmd *)(uintptr_t)(ud & ~(uint64_t)1);
         rilli_io_inflight_add(io, -1);
-        if (io->closing)
-            return 0;
-        rill_faa_acqrel(&rilli_sched.npending, -1); /* acq_rel: as for an op, below */
-        rill_wg_done(cmd->wg);
+        if (!io->closing)
+            rill_faa_acqrel(&rilli_sched.npending, -1); /* acq_rel: as for an op, below */
+        /* a closing ring still answers a thread: see answer_stranded() */
+        if (!io->closing || cmd->thread)
+            rill_wg_done(cmd->wg);
         return 0;
     }
     struct rilli_io_op *op = (struct rilli_io_op *)(uintptr_t)(ud & UD_PTR_MASK);
@@ -359,12 +378,18 @@ void rilli_io_op_retire(struct rilli_io_op *op)
 void rilli_io_cancel_fd(int fd)
 {
     rilli_netpoll_cancel_fd(fd);
-    if (!io_g.cancel_fd || !rilli_cur_g())
+    if (!io_g.cancel_fd)
         return;
     struct rilli_sched *s = &rilli_sched;
     struct io_fd_cmd cmds[CANCEL_FD_BATCH];
     struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
+    /* A thread without a G (a foreign thread, an offload thread) posts only while counted
+     * in nwakers, so no ring it touches is torn down meanwhile, and waits outside it: the
+     * rings answer it even while they close (answer_stranded). */
+    int thread = !rilli_cur_g();
     for (int i = 0; i < s->nproc;) {
+        if (thread && !rilli_waker_enter())
+            return; /* the runtime is stopping: its rings cancel everything themselves */
         int n = 0;
         for (; i < s->nproc && n < CANCEL_FD_BATCH; i++) {
             struct io_p *io = &s->allp[i]->io;
@@ -373,6 +398,7 @@ void rilli_io_cancel_fd(int fd)
                 continue;
             struct io_fd_cmd *c = &cmds[n++];
             c->fd = fd;
+            c->thread = thread;
             c->wg = &wg;
             rill_wg_add(&wg, 1);
             /* acq_rel: the closer parks on wg until this ring answers: not a deadlock */
@@ -384,9 +410,11 @@ void rilli_io_cancel_fd(int fd)
             rilli_lock_release(&io->mbox_lock);
             /* the P may differ per batch: rill_wg_wait below may move this goroutine */
             struct rilli_p *me = rilli_cur_p();
-            if (io != &me->io)
-                rilli_io_notify(io, &me->io);
+            if (!me || io != &me->io)
+                rilli_io_notify(io, me ? &me->io : NULL);
         }
+        if (thread)
+            rilli_waker_leave();
         if (n)
             rill_wg_wait(&wg); /* every command of the batch answered: cmds is free again */
     }

@@ -1,8 +1,9 @@
 /*
  * io_basic.c - the I/O calls: each one's success path, EOF, peer reset, errors passed through
  * (EBADF, ECONNREFUSED, EINVAL), deadlines (0, past, expiring mid-read with the fd usable
- * afterwards), cancellation through rill_ctx, rill_close waking a blocked accept, a blocked
- * read on one worker leaving the others running, goroutines resuming on another worker, and
+ * afterwards), cancellation through rill_ctx, rill_close waking a blocked accept (and a
+ * blocked read when a plain thread or an offload fn closes), a blocked read on one worker
+ * leaving the others running, goroutines resuming on another worker, and
  * calls from a thread the runtime did not create.
  *
  * ctest runs this file on every backend: io_uring (default), RILL_IO=epoll, and
@@ -429,6 +430,68 @@ static int close_wakes_blocked_accept(void)
     return T_EXIT_PASS;
 }
 
+/* rill_close from a thread without a G: a plain thread, then an offload fn. The io_uring
+ * backends once woke nobody from there, and the read ran into its own deadline. */
+struct thread_closer {
+    int fd;
+    int res;
+    struct rill_chan *done;
+};
+
+static void close_after_20ms(void *arg)
+{
+    struct thread_closer *c = arg;
+    t_thread_sleep(RILL_MS(20)); /* the reader is blocked by then */
+    c->res = rill_close(c->fd);
+}
+
+static void *closer_thread(void *arg)
+{
+    struct thread_closer *c = arg;
+    close_after_20ms(c);
+    rill_chan_send(c->done, NULL);
+    return NULL;
+}
+
+static void blocking_closer(void *arg)
+{
+    struct thread_closer *c = arg;
+    rill_blocking(close_after_20ms, c);
+    rill_chan_send(c->done, NULL);
+}
+
+static void thread_close_body(void *unused)
+{
+    (void)unused;
+    for (int offload = 0; offload < 2; offload++) {
+        int p[2];
+        T_OK(pipe2(p, O_CLOEXEC));
+        struct thread_closer c = {.fd = p[0], .res = 1, .done = rill_chan_make(0, 1)};
+        T_NOTNULL(c.done);
+        pthread_t th;
+        if (offload)
+            T_OK(rill_go(blocking_closer, &c, 0));
+        else
+            T_OK(pthread_create(&th, NULL, closer_thread, &c));
+        char b;
+        int64_t t0 = rill_now();
+        T_ERR(rill_read(p[0], &b, 1, t0 + RILL_SEC(5)), -ECANCELED);
+        T_LT(rill_now() - t0, RILL_MS(20) + T_SLACK);
+        T_OK(rill_chan_recv(c.done, NULL)); /* never pthread_join a working thread here */
+        if (!offload)
+            T_OK(pthread_join(th, NULL));
+        T_OK(c.res);
+        rill_chan_free(c.done);
+        close(p[1]);
+    }
+}
+
+static int close_from_a_thread_wakes_blocked_read(void)
+{
+    t_run(thread_close_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* ---- scheduling ---------------------------------------------------------------------------- */
 
 struct spinner {
@@ -595,6 +658,7 @@ T_MAIN(T_CASE(sockets_send_recv_read_write_poll_eof),
        T_CASE(timed_out_reads_leave_no_late_writes),
        T_CASE(ctx_cancel_and_deadline_wake_blocked_io),
        T_CASE(close_wakes_blocked_accept),
+       T_CASE(close_from_a_thread_wakes_blocked_read),
        T_CASE(blocked_read_leaves_others_running),
        T_CASE(io_results_follow_migrating_goroutines),
        T_CASE(foreign_thread_io_blocks_the_thread))

@@ -6,7 +6,8 @@
  * RILL_BLOCKING_MAX threads, its idle threads exit, and it survives across rill_run calls;
  * -EINVAL for a NULL fn; outside goroutines fn runs on the calling thread; a goroutine waiting
  * in rill_blocking is not a deadlock, while idle pool threads do not hide a real one; and
- * getaddrinfo("localhost") through it works.
+ * getaddrinfo("localhost") through it works; and an fn that calls rill_close while main
+ * returns does not hang rill_run.
  */
 #include <dirent.h>
 #include <netdb.h>
@@ -524,6 +525,58 @@ static int main_returning_abandons_calls_safely(void)
     return T_EXIT_PASS;
 }
 
+/* An fn calls rill_close on the fd a goroutine reads while main returns. On the io_uring
+ * backends the close waits for each ring's answer, which a ring that is closing must still
+ * give, or the pool thread, and rill_run waiting for it, would hang. The delay varies from
+ * run to run, so the close lands before, during and after the stop. */
+static int late_pipe[2];
+static int late_delay_us;
+static _Atomic int late_closed;
+
+static void late_close_fn(void *unused)
+{
+    (void)unused;
+    t_thread_sleep(RILL_US(late_delay_us));
+    rill_close(late_pipe[0]);
+    atomic_store(&late_closed, 1);
+}
+
+static void late_closer(void *unused)
+{
+    (void)unused;
+    rill_blocking(late_close_fn, NULL);
+}
+
+static void late_reader(void *unused)
+{
+    (void)unused;
+    char b;
+    rill_read(late_pipe[0], &b, 1, RILL_FOREVER);
+}
+
+static void late_close_main(void *unused)
+{
+    (void)unused;
+    T_OK(rill_go(late_reader, NULL, 0));
+    T_OK(rill_go(late_closer, NULL, 0));
+    rill_sleep(RILL_US(500));
+}
+
+static int close_in_fn_while_main_returns(void)
+{
+    uint64_t rng = t_rng_split(0);
+    for (int i = 0; i < 40; i++) {
+        T_OK(pipe2(late_pipe, O_CLOEXEC));
+        late_delay_us = 300 + (int)t_rng_below(&rng, 400);
+        atomic_store(&late_closed, 0);
+        t_run(late_close_main, NULL);
+        if (!atomic_load(&late_closed)) /* the call was still queued: dropped */
+            close(late_pipe[0]);
+        close(late_pipe[1]);
+    }
+    return T_EXIT_PASS;
+}
+
 T_MAIN(T_CASE(result_comes_back_through_arg),
        T_CASE(other_goroutines_run_during_the_call),
        T_CASE(many_calls_run_in_parallel_and_queue_past_the_bound),
@@ -535,4 +588,5 @@ T_MAIN(T_CASE(result_comes_back_through_arg),
        T_CASE(pool_survives_runs_and_idle_threads_exit),
        T_CASE(getaddrinfo_localhost),
        T_CASE(main_returning_abandons_calls_safely),
+       T_CASE(close_in_fn_while_main_returns),
        T_CHILD(child_deadlock_with_idle_pool))
