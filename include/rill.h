@@ -249,8 +249,11 @@ RILL_API void rill_mutex_unlock(struct rill_mutex *m);
  * where io_uring cannot be had (RILL_IO=epoll forces that); the semantics are the same.
  * File operations the epoll backend cannot wait on (regular files, fsync, openat) run on the
  * rill_blocking() pool there. Any thread: outside goroutines the call blocks that thread.
- * Descriptors need not be O_NONBLOCK; rill never changes a descriptor's flags, except that
- * the epoll backend's rill_connect on a blocking socket sets O_NONBLOCK for the duration.
+ * Descriptors need not be O_NONBLOCK. rill never changes a descriptor's flags, except that
+ * where a call waits for readiness instead (the epoll backend, a ring without the opcode,
+ * deadline 0, a thread the runtime did not create) a blocking socket is O_NONBLOCK for the
+ * duration: all of rill_connect's wait, and each accept4 attempt of rill_accept (a plain
+ * accept(2) on the same listener elsewhere may meanwhile fail with EAGAIN).
  * rill_send always adds MSG_NOSIGNAL: a peer that went away gives -EPIPE, never SIGPIPE (Go's
  * behaviour for network connections). rill_write and rill_writev behave as write(2) does:
  * on a socket or pipe whose reader is gone they raise SIGPIPE unless it is ignored.

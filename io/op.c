@@ -11,11 +11,11 @@
  *    resumes the goroutine: the linked timeout's own CQE carries no pointer, so nothing can
  *    land in the goroutine's stack or buffer after it resumes.
  *  - readiness (the epoll backend, and a ring that lacks the opcode): try the system call
- *    without blocking (MSG_DONTWAIT, RWF_NOWAIT), and on EAGAIN wait until the fd is ready
- *    (epoll.c, or IORING_OP_POLL_ADD on a ring), then try again. A descriptor that cannot be
- *    tried without blocking (no RWF_NOWAIT support, a blocking listener) is waited on first
- *    and then called. Regular files cannot be waited on: their calls, and the file-only
- *    calls (pread, pwrite, openat, fsync), go to the rill_blocking pool.
+ *    without blocking (MSG_DONTWAIT, RWF_NOWAIT, accept4 under a brief O_NONBLOCK), and on
+ *    EAGAIN wait until the fd is ready (epoll.c, or IORING_OP_POLL_ADD on a ring), then try
+ *    again. A descriptor that cannot be tried without blocking (no RWF_NOWAIT support) is
+ *    waited on first and then called. Regular files cannot be waited on: their calls, and
+ *    the file-only calls (pread, pwrite, openat, fsync), go to the rill_blocking pool.
  *  - threads the runtime did not create: the same readiness loop with poll(2).
  *
  * deadline == 0 tries once without blocking (-EAGAIN); a past deadline is -ETIMEDOUT before
@@ -121,6 +121,40 @@ static int64_t plain_call(const struct io_args *a)
     return -EINVAL;
 }
 
+/*
+ * accept4 that cannot block, on a listener that may not be O_NONBLOCK: accept4 has no
+ * per-call flag for it (SOCK_NONBLOCK is the new socket's), so a blocking listener is
+ * O_NONBLOCK for the call and then gets its flags back, as connect_ready() does. The flags
+ * belong to the open file, which every caller shares, so each attempt holds a lock striped
+ * by fd across the three calls (none of which can block): a concurrent rill_accept never
+ * takes another's temporary flag for the user's, and so never restores the wrong flags or
+ * calls accept4 on a listener just made blocking again. Waiting for readiness and then
+ * calling a blocking accept4 was the alternative, and it blocked the worker whenever
+ * another acceptor took the connection in between. Outside rill's control: a plain
+ * accept(2) on the same listener in another thread or process may see the flag and fail
+ * with EAGAIN meanwhile, and a process sharing the listener that flips the flags itself
+ * may still make an attempt block.
+ */
+#define ACCEPT_LOCKS 16
+static rilli_lock accept_locks[ACCEPT_LOCKS];
+
+static int64_t accept_nonblock(const struct io_args *a)
+{
+    rilli_lock *l = &accept_locks[(unsigned)a->fd % ACCEPT_LOCKS];
+    int64_t r;
+    rilli_lock_acquire(l);
+    int fl = fcntl(a->fd, F_GETFL);
+    if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(a->fd, F_SETFL, fl | O_NONBLOCK) < 0)) {
+        r = -errno;
+    } else {
+        r = neg_errno(accept4(a->fd, a->addr, a->addrlenp, SOCK_CLOEXEC));
+        if (!(fl & O_NONBLOCK))
+            fcntl(a->fd, F_SETFL, fl);
+    }
+    rilli_lock_release(l);
+    return r;
+}
+
 /* One attempt that cannot block: the result, -EAGAIN, or TRY_NA. */
 static int64_t try_nonblock(const struct io_args *a)
 {
@@ -135,14 +169,7 @@ static int64_t try_nonblock(const struct io_args *a)
     case K_READV: r = neg_errno(preadv2(a->fd, a->iov, a->iovcnt, -1, RWF_NOWAIT)); break;
     case K_WRITE: r = neg_errno(pwritev2(a->fd, &one, 1, -1, RWF_NOWAIT)); break;
     case K_WRITEV: r = neg_errno(pwritev2(a->fd, a->iov, a->iovcnt, -1, RWF_NOWAIT)); break;
-    case K_ACCEPT: {
-        int fl = fcntl(a->fd, F_GETFL);
-        if (fl < 0)
-            return -errno;
-        if (!(fl & O_NONBLOCK))
-            return TRY_NA;
-        return neg_errno(accept4(a->fd, a->addr, a->addrlenp, SOCK_CLOEXEC));
-    }
+    case K_ACCEPT: return accept_nonblock(a);
     case K_POLL: {
         struct pollfd pfd = {.fd = a->fd, .events = (short)a->events};
         r = poll(&pfd, 1, 0);

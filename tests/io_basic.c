@@ -2,8 +2,9 @@
  * io_basic.c - the I/O calls: each one's success path, EOF, peer reset, errors passed through
  * (EBADF, ECONNREFUSED, EINVAL), deadlines (0, past, expiring mid-read with the fd usable
  * afterwards), cancellation through rill_ctx, rill_close waking a blocked accept (and a
- * blocked read when a plain thread or an offload fn closes), a blocked read on one worker
- * leaving the others running, goroutines resuming on another worker, and
+ * blocked read when a plain thread or an offload fn closes), accept on a listener that is
+ * not O_NONBLOCK (deadline 0, two acceptors for one connection), a blocked read on one
+ * worker leaving the others running, goroutines resuming on another worker, and
  * calls from a thread the runtime did not create.
  *
  * ctest runs this file on every backend: io_uring (default), RILL_IO=epoll, and
@@ -34,14 +35,21 @@ static int listener(struct sockaddr_in *addr)
     return fd;
 }
 
+/* A TCP socket connected to addr with rill_connect. */
+static int connected_to(const struct sockaddr_in *addr)
+{
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    T_CHECK(c >= 0);
+    T_OK(rill_connect(c, (const struct sockaddr *)addr, sizeof *addr, rill_now() + RILL_SEC(10)));
+    return c;
+}
+
 /* A connected TCP pair over loopback, made with rill_connect and rill_accept. */
 static void tcp_pair(int *a, int *b)
 {
     struct sockaddr_in addr;
     int l = listener(&addr);
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    T_CHECK(c >= 0);
-    T_OK(rill_connect(c, (struct sockaddr *)&addr, sizeof addr, rill_now() + RILL_SEC(10)));
+    int c = connected_to(&addr);
     struct sockaddr_in peer;
     socklen_t pl = sizeof peer;
     int s = rill_accept(l, (struct sockaddr *)&peer, &pl, rill_now() + RILL_SEC(10));
@@ -180,11 +188,16 @@ static void errors_body(void *unused)
     T_ERR(rill_connect(0, NULL, 0, RILL_FOREVER), -EINVAL);
     int fresh = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     T_ERR(rill_accept(fresh, NULL, NULL, RILL_FOREVER), -EINVAL); /* not listening */
+    T_ERR(rill_accept(fresh, NULL, NULL, 0), -EINVAL);            /* not -EAGAIN */
     T_OK(rill_close(fresh));
-    /* ENOTSOCK passes through */
+    /* ENOTSOCK passes through, whatever the deadline: accept4 fails at once, where a
+     * readiness wait on the pipe would never end */
     int p[2];
     T_OK(pipe2(p, O_CLOEXEC));
     T_ERR(rill_recv(p[0], buf, 1, 0, rill_now() + RILL_SEC(1)), -ENOTSOCK);
+    T_ERR(rill_accept(p[0], NULL, NULL, 0), -ENOTSOCK);
+    T_ERR(rill_accept(p[0], NULL, NULL, rill_now() + RILL_MS(50)), -ENOTSOCK);
+    T_EQ(fcntl(p[0], F_GETFL) & O_NONBLOCK, 0); /* its flags as they were */
     close(p[0]);
     close(p[1]);
     /* ECONNREFUSED: a port nobody listens on (bind one, then close it) */
@@ -492,6 +505,87 @@ static int close_from_a_thread_wakes_blocked_read(void)
     return T_EXIT_PASS;
 }
 
+/* ---- a listener that is not O_NONBLOCK ------------------------------------------------------ */
+
+struct timed_acceptor {
+    int fd;
+    int res;
+    int64_t took;
+    struct rill_waitgroup *wg;
+};
+
+static void timed_accept(void *arg)
+{
+    struct timed_acceptor *a = arg;
+    int64_t t0 = rill_now();
+    a->res = rill_accept(a->fd, NULL, NULL, t0 + RILL_MS(200));
+    a->took = rill_now() - t0;
+    rill_wg_done(a->wg);
+}
+
+struct rescuer {
+    struct sockaddr_in addr;
+    _Atomic int done;
+};
+
+/* Should an acceptor hang in a blocking accept4 on its worker, connect once more after 5 s,
+ * so that the case fails on its checks instead of hanging. */
+static void *rescue(void *arg)
+{
+    struct rescuer *r = arg;
+    int64_t end = t_now() + RILL_SEC(5);
+    while (!atomic_load(&r->done) && t_now() < end)
+        t_thread_sleep(RILL_MS(5));
+    if (!atomic_load(&r->done)) {
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        connect(c, (struct sockaddr *)&r->addr, sizeof r->addr);
+        close(c);
+    }
+    return NULL;
+}
+
+static void blocking_listener_body(void *unused)
+{
+    (void)unused;
+    struct rescuer rs = {.done = 0};
+    int l = listener(&rs.addr); /* not O_NONBLOCK */
+    /* deadline 0: -EAGAIN with nothing pending, a pending connection at once */
+    T_ERR(rill_accept(l, NULL, NULL, 0), -EAGAIN);
+    int c1 = connected_to(&rs.addr);
+    int s1 = rill_accept(l, NULL, NULL, 0);
+    T_GE(s1, 0);
+    /* two acceptors, one connection: the loser waits on, parked, until its deadline */
+    pthread_t th;
+    T_OK(pthread_create(&th, NULL, rescue, &rs));
+    struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
+    struct timed_acceptor a[2] = {{.fd = l, .wg = &wg}, {.fd = l, .wg = &wg}};
+    rill_wg_add(&wg, 2);
+    T_OK(rill_go(timed_accept, &a[0], 0));
+    T_OK(rill_go(timed_accept, &a[1], 0));
+    rill_sleep(RILL_MS(20));
+    int c2 = connected_to(&rs.addr);
+    rill_wg_wait(&wg);
+    atomic_store(&rs.done, 1);
+    T_OK(pthread_join(th, NULL)); /* it sleeps 5 ms at a time */
+    int won = a[0].res >= 0 ? 0 : 1;
+    T_GE(a[won].res, 0);
+    T_ERR(a[!won].res, -ETIMEDOUT);
+    T_GE(a[!won].took, RILL_MS(200));
+    T_LT(a[!won].took, RILL_MS(200) + T_SLACK);
+    T_EQ(fcntl(l, F_GETFL) & O_NONBLOCK, 0); /* its flags as they were */
+    T_OK(rill_close(a[won].res));
+    T_OK(rill_close(s1));
+    T_OK(rill_close(c1));
+    T_OK(rill_close(c2));
+    T_OK(rill_close(l));
+}
+
+static int blocking_listener_accept_never_blocks_the_worker(void)
+{
+    t_run(blocking_listener_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* ---- scheduling ---------------------------------------------------------------------------- */
 
 struct spinner {
@@ -659,6 +753,7 @@ T_MAIN(T_CASE(sockets_send_recv_read_write_poll_eof),
        T_CASE(ctx_cancel_and_deadline_wake_blocked_io),
        T_CASE(close_wakes_blocked_accept),
        T_CASE(close_from_a_thread_wakes_blocked_read),
+       T_CASE(blocking_listener_accept_never_blocks_the_worker),
        T_CASE(blocked_read_leaves_others_running),
        T_CASE(io_results_follow_migrating_goroutines),
        T_CASE(foreign_thread_io_blocks_the_thread))
