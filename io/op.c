@@ -18,7 +18,8 @@
  *    the file-only calls (pread, pwrite, openat, fsync), go to the rill_blocking pool.
  *  - threads the runtime did not create: the same readiness loop with poll(2).
  *
- * deadline == 0 tries once without blocking (-EAGAIN); a past deadline is -ETIMEDOUT before
+ * deadline == 0 tries once without blocking (-EAGAIN); a call that cannot be tried so is made
+ * if a zero-timeout poll(2) says the fd is ready. A past deadline is -ETIMEDOUT before
  * anything is tried, as in Go once a deadline has passed.
  *
  * No fast path by default. A send that tries send(MSG_DONTWAIT) first usually succeeds at
@@ -253,16 +254,15 @@ static int64_t uring_wait(struct rilli_io_op *op, const struct io_args *a, int64
 
 /* ---- readiness ---------------------------------------------------------------------------- */
 
-/* Wait until a->fd is ready for events: revents or -errno. */
+/* Wait until a->fd is ready for events: revents or -errno. deadline 0 only looks: revents,
+ * or -EAGAIN when the fd is not ready. */
 static int wait_ready(struct rilli_io_op *op, const struct io_args *a, uint32_t events,
                       int64_t deadline)
 {
-    if (deadline == 0)
-        return -EAGAIN;
-    if (!op->g) { /* a thread the runtime did not create */
+    if (!op->g || deadline == 0) { /* a thread the runtime did not create, or a look */
         for (;;) {
-            int ms = -1;
-            if (deadline != RILL_FOREVER) {
+            int ms = deadline == 0 ? 0 : -1;
+            if (deadline > 0) {
                 int64_t left = deadline - rill_now();
                 if (left <= 0)
                     return -ETIMEDOUT;
@@ -274,6 +274,8 @@ static int wait_ready(struct rilli_io_op *op, const struct io_args *a, uint32_t 
                 return -errno;
             if (r > 0)
                 return pfd.revents & POLLNVAL ? -EBADF : pfd.revents;
+            if (r == 0 && deadline == 0)
+                return -EAGAIN;
         }
     }
     struct rilli_p *p = rilli_cur_p();
@@ -333,7 +335,7 @@ static int64_t ready_loop(struct rilli_io_op *op, const struct io_args *a, int64
     uint32_t ev = kinds[a->kind].ready;
     if (a->kind == K_POLL) {
         int64_t r = try_nonblock(a);
-        return r != -EAGAIN ? r : wait_ready(op, a, a->events, deadline);
+        return r != -EAGAIN || deadline == 0 ? r : wait_ready(op, a, a->events, deadline);
     }
     if (!ev) /* file-only calls */
         return deadline == 0 || !op->g ? plain_call(a) : offload(op, a);
@@ -343,6 +345,12 @@ static int64_t ready_loop(struct rilli_io_op *op, const struct io_args *a, int64
         int64_t r = try_nonblock(a);
         if (r != -EAGAIN && r != TRY_NA)
             return r;
+        if (r == -EAGAIN && deadline == 0) /* tried: it would block */
+            return r;
+        /* With deadline 0 a call that cannot be tried (an eventfd write, a regular file
+         * without RWF_NOWAIT writes) is made when poll(2) says the fd is ready, as a regular
+         * file always is: -EAGAIN is for a call that would block, not for one rill could not
+         * try. */
         int w = wait_ready(op, a, ev, deadline);
         if (w == -EPERM) /* a regular file: epoll cannot wait on it, and it is "ready" */
             return op->g ? offload(op, a) : plain_call(a);

@@ -1,11 +1,12 @@
 /*
  * io_basic.c - the I/O calls: each one's success path, EOF, peer reset, errors passed through
- * (EBADF, ECONNREFUSED, EINVAL), deadlines (0, past, expiring mid-read with the fd usable
- * afterwards), cancellation through rill_ctx, rill_close waking a blocked accept (and a
- * blocked read when a plain thread or an offload fn closes), accept on a listener that is
- * not O_NONBLOCK (deadline 0, two acceptors for one connection), a blocked read on one
- * worker leaving the others running, goroutines resuming on another worker, and
- * calls from a thread the runtime did not create.
+ * (EBADF, ECONNREFUSED, EINVAL), deadlines (0, also on an eventfd and a regular file that
+ * rill cannot try without blocking; past; expiring mid-read with the fd usable afterwards),
+ * cancellation through rill_ctx, rill_close waking a blocked accept (and a blocked read when
+ * a plain thread or an offload fn closes), accept on a listener that is not O_NONBLOCK
+ * (deadline 0, two acceptors for one connection), a blocked read on one worker leaving the
+ * others running, goroutines resuming on another worker, and calls from a thread the
+ * runtime did not create.
  *
  * ctest runs this file on every backend: io_uring (default), RILL_IO=epoll, and
  * RILL_IO=uring-poll (a ring that pretends to lack every data opcode, so the readiness
@@ -13,6 +14,7 @@
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -162,6 +164,13 @@ static void files_body(void *unused)
     T_EQ(rill_write(fd, "xy", 2, RILL_FOREVER), 2); /* and moves with read/write */
     T_EQ(rill_pread(fd, buf, 10, 0, RILL_FOREVER), 10);
     T_CHECK(memcmp(buf, "0123xy6789", 10) == 0);
+    /* deadline 0: a regular file never has to wait, so the call is made, even where the
+     * file system refuses RWF_NOWAIT for buffered writes (ext4) */
+    T_EQ(rill_write(fd, "wz", 2, 0), 2);
+    struct iovec wv = {.iov_base = "q", .iov_len = 1};
+    T_EQ(rill_writev(fd, &wv, 1, 0), 1);
+    T_EQ(rill_pread(fd, buf, 10, 0, 0), 10);
+    T_CHECK(memcmp(buf, "0123xywzq9", 10) == 0);
     T_ERR(rill_pread(fd, buf, 1, -1, RILL_FOREVER), -EINVAL);
     T_OK(rill_close(fd));
     T_ERR(rill_openat(AT_FDCWD, "/nonexistent/rill", O_RDONLY, 0, RILL_FOREVER), -ENOENT);
@@ -253,6 +262,20 @@ static void deadline_body(void *unused)
     recv_all(c, buf, 5);
     T_CHECK(memcmp(buf, "after", 5) == 0);
     T_EQ(rill_recv(c, buf, sizeof buf, 0, 0), -EAGAIN); /* nothing more: nothing was lost */
+    /* deadline 0 on an eventfd, whose write cannot be tried without blocking (no
+     * RWF_NOWAIT): done while the counter has room, -EAGAIN once it is full */
+    int e = eventfd(0, EFD_CLOEXEC);
+    T_CHECK(e >= 0);
+    uint64_t v = 1;
+    T_EQ(rill_write(e, &v, sizeof v, 0), 8);
+    T_EQ(rill_read(e, &v, sizeof v, 0), 8);
+    T_EQ(v, 1);
+    T_ERR(rill_read(e, &v, sizeof v, 0), -EAGAIN);
+    v = UINT64_MAX - 1; /* the most the counter holds */
+    T_EQ(rill_write(e, &v, sizeof v, 0), 8);
+    v = 1;
+    T_ERR(rill_write(e, &v, sizeof v, 0), -EAGAIN);
+    T_OK(rill_close(e));
     /* accept with a deadline */
     struct sockaddr_in addr;
     int l = listener(&addr);
