@@ -210,10 +210,10 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
     /* acq: pairs with the rel store in rilli_sched_stop_all(). */
     if (rill_unlikely(rill_load_acq(&S.stopping)))
         return NULL;
-    uint32_t tick = p->schedtick - 1;
+    uint32_t tick = p->schedtick + 1;
     /* relaxed: owner-only, but thieves watch it move (victim_shares) */
-    rill_store_relaxed(&p->schedtick, tick ? tick : GLOBAL_TICK);
-    if (rill_unlikely(tick == 0)) {
+    rill_store_relaxed(&p->schedtick, tick);
+    if (rill_unlikely(tick % GLOBAL_TICK == 0)) {
         /* Timers and I/O first: a non-empty global queue must not starve them. */
         timers_run_due(p);
         if (rilli_io_busy(&p->io))
@@ -296,24 +296,23 @@ static int spin_allowed(struct rilli_p *p)
 #define STEAL_BACKLOG 8
 #define STUCK_NS (SPIN_NS / 2)
 
-/* May p take from v's short queue? Yes when v's goroutines yield: they have CPU work to do
- * and say others may run, which is what a second worker is for (Go's Gosched sends the G
- * to the global queue for the same reason). Yes when v has run the same G for STUCK_NS, as
- * far as p has watched it in this spin. No while v keeps switching. */
+/* May p take from v's short queue? Yes when v's goroutines yield (since p looked, at most
+ * SPIN_NS ago): they have CPU work to do and say others may run, which is what a second
+ * worker is for (Go's Gosched sends the G to the global queue for the same reason). Yes when v has not picked a G for STUCK_NS since
+ * p first saw its queue non-empty at this schedtick (the count only grows, so an unchanged
+ * value means no pick at all in between, however long p looked away). No while v keeps
+ * switching. */
 static int victim_shares(struct rilli_p *p, struct rilli_p *v, int64_t now)
 {
     struct steal_seen *s = &p->steal_seen[v->id];
     /* relaxed: hints that only steer stealing; the ring's CAS decides what is taken */
     uint32_t tick = rill_load_relaxed(&v->schedtick), yields = rill_load_relaxed(&v->nyield);
-    if (!s->since) {
-        s->tick = tick;
-        s->yields = yields;
-        s->since = now;
-        return 0;
-    }
-    if (s->yields != yields)
+    int yielding = s->seen && now - s->seen <= SPIN_NS && s->yields != yields;
+    s->seen = now;
+    s->yields = yields;
+    if (yielding)
         return 1;
-    if (s->tick != tick) {
+    if (!s->since || s->tick != tick) {
         s->tick = tick;
         s->since = now;
         return 0;
@@ -371,8 +370,6 @@ static struct rilli_g *find_runnable(struct rilli_p *p)
                 rill_faa_acqrel(&S.nspinning, 1); /* acq_rel: counted before we look */
             }
             int64_t until = now + SPIN_NS;
-            for (int i = 0; i < S.nproc; i++)
-                p->steal_seen[i].since = 0;
             do {
                 if ((g = steal_round(p, now)) || (g = rilli_gq_get(p, RUNQ_SIZE / 2)) ||
                     (g = sched_pick(p)))
@@ -664,7 +661,6 @@ static int sched_create(int nproc)
             return -ENOMEM;
         memset(p, 0, sizeof(*p));
         p->id = i;
-        p->schedtick = GLOBAL_TICK;
         p->rand = ((uint64_t)rill_now() ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1))) | 1;
         p->timers.when0 = INT64_MAX;
         ck_ring_init(&p->runq, RUNQ_SIZE);

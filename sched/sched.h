@@ -29,8 +29,8 @@ struct rilli_p {
     struct rilli_g *timerq, *timerq_tail; /* Gs woken by timers this P fired: run before
                                              the run queue (Go readies them into runnext) */
     uint32_t timerq_streak;   /* consecutive timerq picks; bounds runq starvation */
-    uint32_t schedtick;       /* counts picks down; paces global-queue and timer checks;
-                                 read by thieves (relaxed) to see that this P moves */
+    uint32_t schedtick;       /* counts picks; paces global-queue and timer checks; read
+                                 by thieves (relaxed) to see that this P moves */
     uint32_t nyield;          /* rill_yield calls; read by thieves (relaxed) */
     uint32_t spawntick;       /* rill_go calls; paces timer checks in a spawning loop */
     uint32_t runnext_streak;  /* consecutive runnext picks; bounds runq starvation */
@@ -45,7 +45,8 @@ struct rilli_p {
     struct steal_seen {        /* what this P, spinning, last saw of each victim (sched.c) */
         uint32_t tick;         /* the victim's schedtick */
         uint32_t yields;       /* the victim's nyield */
-        int64_t since;         /* when it was first seen there; 0: not this spin */
+        int64_t since;         /* when this P first saw that tick; 0: never */
+        int64_t seen;          /* when this P last looked; 0: never */
     } steal_seen[RILL_WORKERS_MAX];
 
     /* ---- shared ------------------------------------------------------------------------ */
