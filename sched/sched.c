@@ -298,10 +298,10 @@ static int spin_allowed(struct rilli_p *p)
 
 /* May p take from v's short queue? Yes when v's goroutines yield (since p looked, at most
  * SPIN_NS ago): they have CPU work to do and say others may run, which is what a second
- * worker is for (Go's Gosched sends the G to the global queue for the same reason). Yes when v has not picked a G for STUCK_NS since
- * p first saw its queue non-empty at this schedtick (the count only grows, so an unchanged
- * value means no pick at all in between, however long p looked away). No while v keeps
- * switching. */
+ * worker is for (Go's Gosched sends the G to the global queue for the same reason). Yes when
+ * v has not picked a G for STUCK_NS since p first saw its queue non-empty at this schedtick
+ * (the count only grows, so an unchanged value means no pick at all in between, however
+ * long p looked away). No while v keeps switching. */
 static int victim_shares(struct rilli_p *p, struct rilli_p *v, int64_t now)
 {
     struct steal_seen *s = &p->steal_seen[v->id];
