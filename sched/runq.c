@@ -5,7 +5,9 @@
  * A P's queue is a ck_ring used single-producer/multi-consumer: only the owner enqueues; the
  * owner and thieves dequeue with ck_ring_dequeue_spmc (a CAS on the consumer index), so a
  * thief never blocks the owner. A thief takes half of the victim's queue (at least one G),
- * which amortises the cost of finding work over many Gs, as Go's runqsteal does.
+ * which amortises the cost of finding work over many Gs, as Go's runqsteal does. The owner's
+ * per-switch operations (put, push, get, empty) are inline in sched.h; which victims a thief
+ * may take from is decided in sched.c (victim_shares).
  *
  * The global queue takes Gs from threads without a P (rill_go from a foreign thread, wakes
  * by a foreign thread) and the overflow of a full local queue. It is a FIFO under a spinlock,
@@ -16,7 +18,6 @@
  * tsan_acquire annotations on each G tell it what the ring's release/acquire already does.
  */
 #include "sched/sched.h"
-
 
 struct rilli_g *rilli_spawnnext_take(struct rilli_p *p)
 {
@@ -93,7 +94,6 @@ __attribute__((noinline, cold)) void rilli_runq_spill(struct rilli_p *p, struct 
     if (!rilli_runq_put(p, g))
         rilli_gq_put(g);
 }
-
 
 void rilli_gq_put(struct rilli_g *g)
 {
