@@ -86,7 +86,9 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
         rilli_sel_init(&sel);
         sel.solo = 1;
         rilli_lock_acquire(&wg->lock);
-        uint64_t v = rill_load_relaxed(&wg->state); /* relaxed: validated by the CAS */
+        /* acq, not relaxed: a count of zero here returns at once, so this load must pair with
+         * the done() that reached zero, as the one above does */
+        uint64_t v = rill_load_acq(&wg->state);
         int counted = 0;
         /* acq_rel: counts us under the lock; the add that reaches zero sees the count */
         while ((v >> 32) != 0 && !(counted = rill_cas_acqrel(&wg->state, &v, v + 1)))

@@ -1,7 +1,8 @@
 /*
  * sync_basic.c - WaitGroup and Mutex: counting, -EINVAL on a negative counter, reuse, many
- * waiters; mutual exclusion across yields and sleeps inside the critical section, trylock,
- * unlock by another goroutine, and the fatal unlock of an unlocked mutex.
+ * waiters, a done racing the wait; mutual exclusion across yields and sleeps inside the
+ * critical section, trylock, unlock by another goroutine, and the fatal unlock of an unlocked
+ * mutex.
  */
 #include "helpers.h"
 
@@ -97,6 +98,52 @@ static void multi_wait_body(void *unused)
 static int waitgroup_releases_every_waiter(void)
 {
     t_run(multi_wait_body, NULL);
+    return T_EXIT_PASS;
+}
+
+/* A done that lands while the waiter is between its first look at the counter and queueing
+ * itself must still hand the finished work to the waiter (under TSan: no race report on the
+ * plain int). A thread calls done after a random short delay, against a wait started at once. */
+struct wg_race {
+    struct rill_waitgroup wg;
+    _Atomic int go;
+    int rounds;
+    int work; /* plain on purpose: wait() must order it */
+};
+
+static void *wg_race_thread(void *arg)
+{
+    struct wg_race *r = arg;
+    uint64_t rng = t_rng_split(7);
+    for (int i = 1; i <= r->rounds; i++) {
+        while (atomic_load_explicit(&r->go, memory_order_acquire) != i)
+            sched_yield();
+        for (volatile uint64_t n = t_rng_below(&rng, 400); n > 0; n--)
+            ;
+        r->work = i;
+        T_OK(rill_wg_done(&r->wg));
+    }
+    return NULL;
+}
+
+static void wg_race_body(void *arg)
+{
+    struct wg_race *r = arg;
+    pthread_t t;
+    T_CHECK(pthread_create(&t, NULL, wg_race_thread, r) == 0);
+    for (int i = 1; i <= r->rounds; i++) {
+        T_OK(rill_wg_add(&r->wg, 1));
+        atomic_store_explicit(&r->go, i, memory_order_release);
+        T_OK(rill_wg_wait(&r->wg));
+        T_EQ(r->work, i);
+    }
+    T_CHECK(pthread_join(t, NULL) == 0);
+}
+
+static int waitgroup_wait_orders_a_racing_done(void)
+{
+    struct wg_race r = {.wg = RILL_WAITGROUP_INIT, .rounds = T_SANITIZER ? 20000 : 100000};
+    t_run(wg_race_body, &r);
     return T_EXIT_PASS;
 }
 
@@ -242,6 +289,7 @@ static int unlock_of_unlocked_mutex_is_fatal(void)
 
 T_MAIN(T_CASE(waitgroup_counts_and_rejects_negative),
        T_CASE(waitgroup_releases_every_waiter),
+       T_CASE(waitgroup_wait_orders_a_racing_done),
        T_CASE(mutex_excludes_across_yield),
        T_CASE(mutex_excludes_across_sleep),
        T_CASE(mutex_trylock_busy_and_cross_goroutine_unlock),
