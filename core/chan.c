@@ -295,7 +295,7 @@ static inline int unbuf_locked(struct rill_chan *c, int op, void *elem,
     if (op == RILL_SEND && c->closed)
         return -EPIPE;
     struct rilli_waiter *w =
-        rilli_waitq_claim(op == RILL_SEND ? &c->recvq : &c->sendq, SEL_CLAIM_IDX, self);
+        rilli_waitq_claim_head(op == RILL_SEND ? &c->recvq : &c->sendq, SEL_CLAIM_IDX, self);
     if (w) {
         if (op == RILL_SEND) {
             if (w->elem)
@@ -360,12 +360,20 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
     return r;
 }
 
-/* Blocking send/receive on an unbuffered channel: claim a queued partner under the lock
- * (unbuf_locked), else queue a solo record and park. No generic op or wake records, so a
- * handoff makes no calls but the claim and the wake. */
-static int chan_unbuf(struct rill_chan *c, int op, void *elem)
+/* Blocking send/receive on an unbuffered channel, when no partner was queued: the lock is
+ * held. Queue a solo record and park; a partner completes the handoff. Out of line, so that
+ * the handoff in chan_unbuf() saves no registers for it. */
+static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op, void *elem)
 {
     for (;;) {
+        struct rilli_sel sel = {.g = rilli_cur_g(), .state = SEL_WAITING, .solo = 1};
+        struct rilli_waiter w = {.elem = elem, .sel = &sel};
+        rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
+        rilli_lock_release(&c->lock);
+        int st = rilli_sel_park(&sel, op == RILL_SEND ? "chan send" : "chan receive", c);
+        if (st >= 0)
+            return sel.result; /* a partner completed the handoff */
+        /* SEL_RETRY: woken by close, which already unlinked w */
         struct rilli_sel *partner = NULL;
         rilli_lock_acquire(&c->lock);
         int r = unbuf_locked(c, op, elem, NULL, &partner);
@@ -375,16 +383,23 @@ static int chan_unbuf(struct rill_chan *c, int op, void *elem)
                 rilli_sel_wake(partner);
             return r;
         }
-        struct rilli_sel sel = {.g = rilli_cur_g(), .state = SEL_WAITING, .solo = 1};
-        struct rilli_waiter w = {.elem = elem, .sel = &sel};
-        rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
-        rilli_lock_release(&c->lock);
-        int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
-                                c);
-        if (st >= 0)
-            return sel.result; /* a partner completed the handoff */
-        /* SEL_RETRY: woken by close, which already unlinked w */
     }
+}
+
+/* Blocking send/receive on an unbuffered channel: claim a queued partner under the lock
+ * (unbuf_locked), else queue a solo record and park. No generic op or wake records, so a
+ * handoff makes no calls but the claim and the wake. */
+static inline int chan_unbuf(struct rill_chan *c, int op, void *elem)
+{
+    struct rilli_sel *partner = NULL;
+    rilli_lock_acquire(&c->lock);
+    int r = unbuf_locked(c, op, elem, NULL, &partner);
+    if (r == -EAGAIN)
+        return chan_unbuf_park(c, op, elem);
+    rilli_lock_release(&c->lock);
+    if (partner)
+        rilli_sel_wake_inline(partner);
+    return r;
 }
 
 /* Blocking single operation on a buffered channel: the slow path of send/recv. */

@@ -139,6 +139,29 @@ void rilli_waitq_remove(struct rilli_waitq *q, struct rilli_waiter *w);
  * those stay queued). Lock held. NULL if none. */
 struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
                                        const struct rilli_sel *self);
+/* rilli_waitq_claim, with its common case inline: the head is a solo record (a blocking
+ * send, receive, lock or wait), which is never a select's own and is claimed without a CAS
+ * because its only claimers hold this queue's lock. Lock held. */
+static inline struct rilli_waiter *rilli_waitq_claim_head(struct rilli_waitq *q, int state,
+                                                          const struct rilli_sel *self)
+{
+    struct rilli_waiter *w = q->head;
+    if (!w)
+        return NULL;
+    if (!w->sel->solo)
+        return rilli_waitq_claim(q, state, self);
+    struct rilli_waiter *next = w->next;
+    rill_store_relaxed(&q->head, next); /* relaxed: as in rilli_waitq_push() */
+    if (next)
+        next->prev = NULL;
+    else
+        q->tail = NULL;
+    w->next = NULL;
+    w->queued = 0;
+    /* relaxed: the owner reads state after its wake, which orders it (ready or futex) */
+    rill_store_relaxed(&w->sel->state, state == SEL_CLAIM_IDX ? w->idx : state);
+    return w;
+}
 /* Claim every waiter of q with SEL_RETRY, linking the winners through ->next onto list.
  * Lock held. Returns the new list head. */
 struct rilli_waiter *rilli_waitq_claim_all(struct rilli_waitq *q, struct rilli_waiter *list);

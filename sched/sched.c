@@ -7,7 +7,7 @@
  * joined before rill_run() returns.
  *
  * Choosing what runs next (sched_pick, then find_runnable when that finds nothing):
- *  1. every 61st pick: the due timers, I/O, and one G from the global queue (so it cannot
+ *  1. every 60th pick: the due timers, I/O, and one G from the global queue (so it cannot
  *     starve);
  *  2. Gs woken by this P's timers (timerq: Go readies a timer's G into runnext, so a sleeper
  *     is not late by a whole run queue; at most TIMERQ_STREAK in a row while others wait),
@@ -18,7 +18,7 @@
  *     queued and reap completions, one io_uring_enter (io/ring.c); 6. due timers of every P;
  *  7. stealing half of another P's queue (and polling 5 again), while spinning is allowed;
  *  8. sleep in the P's io_uring until a wake, a completion or the next timer (park.c).
- * Step 1 also polls I/O, so SQEs queued behind a long run queue wait at most 61 picks.
+ * Step 1 also polls I/O, so SQEs queued behind a long run queue wait at most 60 picks.
  *
  * A parking or yielding G switches straight to the next G (one switch, not two through the
  * scheduler stack); only when nothing is runnable does it switch to the worker's g0, which
@@ -53,15 +53,16 @@
 #endif
 
 #define RUNNEXT_MAX 64
-#define GLOBAL_TICK 61
+#define GLOBAL_TICK 60 /* a multiple of TIMER_TICK: pick_rare tests it only then */
 /* Timer-woken picks in a row while other Gs wait. At 64, 100K 1 ms sleeps at one worker had a
  * p99 lateness of 0.66-1.5 ms: each pick let through to the queue starts a new goroutine or
  * resumes the spawner, and the backlog of sleepers behind it grew. At 256: 0.46-0.85 ms (both
  * backends), while a woken burst still yields the queue a pick every ~100 us. */
 #define TIMERQ_STREAK 256
 #define SPAWN_TIMER_TICK 4 /* spawns between checks for due timers in a spawning loop */
-#define TIMER_TICK 4 /* picks between checks for due timers */
-#define GQ_TICK_BATCH 1 /* global-queue Gs taken at each GLOBAL_TICK */
+#define TIMER_TICK 4       /* picks between checks for due timers */
+#define GQ_TICK_BATCH 1    /* global-queue Gs taken at each GLOBAL_TICK */
+_Static_assert(GLOBAL_TICK % TIMER_TICK == 0, "pick_rare runs on timer ticks only");
 #define SPAWN_BUDGET (RUNQ_SIZE / 4) /* queued Gs at which rill_go yields (see rill_go) */
 #define DEFAULT_STACK (64 * 1024)
 
@@ -150,8 +151,8 @@ static inline void g_switch(struct rilli_p *p, struct rilli_g *from, struct rill
     if (from->canary)
         rilli_stack_check(from);
 #ifdef RILL_ASAN
-    __sanitizer_start_switch_fiber(from->status == G_DEAD ? NULL : &from->asan_fake,
-                                   to->stack_lo, (size_t)(to->stack_hi - to->stack_lo));
+    __sanitizer_start_switch_fiber(from->status == G_DEAD ? NULL : &from->asan_fake, to->stack_lo,
+                                   (size_t)(to->stack_hi - to->stack_lo));
 #endif
 #ifdef RILL_TSAN
     /* TSan may not enter 'to's fiber while another thread is still leaving it, and only the
@@ -175,7 +176,8 @@ static inline void g_switch(struct rilli_p *p, struct rilli_g *from, struct rill
     after_switch(from, p);
 }
 
-static void switch_to(struct rilli_p *p, struct rilli_g *from, struct rilli_g *to)
+static inline __attribute__((always_inline)) void switch_to(struct rilli_p *p, struct rilli_g *from,
+                                                            struct rilli_g *to)
 {
     if (to == &p->g0) {
         p->cur = NULL;
@@ -204,16 +206,12 @@ static void wake_idle_p(void)
         rilli_wakep();
 }
 
-/* Non-blocking choice of the next G on p (steps 1-3 of the file comment). */
-static struct rilli_g *sched_pick(struct rilli_p *p)
+/* The rare part of a pick (steps 1-2 of the file comment): due timers every TIMER_TICK picks,
+ * the global queue and I/O every GLOBAL_TICK, and the Gs this P's timers woke. NULL: go on
+ * with runnext and the queue. Out of line, so that a plain pick stays a few loads. */
+static struct rilli_g *__attribute__((noinline)) pick_rare(struct rilli_p *p, uint32_t tick)
 {
-    /* acq: pairs with the rel store in rilli_sched_stop_all(). */
-    if (rill_unlikely(rill_load_acq(&S.stopping)))
-        return NULL;
-    uint32_t tick = p->schedtick + 1;
-    /* relaxed: owner-only, but thieves watch it move (victim_shares) */
-    rill_store_relaxed(&p->schedtick, tick);
-    if (rill_unlikely(tick % GLOBAL_TICK == 0)) {
+    if (tick % GLOBAL_TICK == 0) {
         /* Timers and I/O first: a non-empty global queue must not starve them. */
         timers_run_due(p);
         if (rilli_io_busy(&p->io))
@@ -224,24 +222,42 @@ static struct rilli_g *sched_pick(struct rilli_p *p)
         struct rilli_g *g = rilli_gq_get(p, GQ_TICK_BATCH);
         if (g)
             return g;
-    }
-    /* Due timers every TIMER_TICK picks too (a clock read, only while this P has timers):
-     * a sleeper should be late by a few switches, not by a global tick. */
-    if ((tick % TIMER_TICK) == 0)
+    } else if (tick % TIMER_TICK == 0) {
+        /* Due timers every TIMER_TICK picks too (a clock read, only while this P has
+         * timers): a sleeper should be late by a few switches, not by a global tick. */
         timers_run_due(p);
-    if (p->timerq) {
-        /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in
-         * a row while the run queue waits; then one pick goes to runnext or the queue, so
-         * new work and yielders keep moving without leaving sleepers behind all of it. */
-        if (p->timerq_streak < TIMERQ_STREAK || (!p->runnext && rilli_runq_empty(p))) {
-            struct rilli_g *g = p->timerq;
-            p->timerq = g->next;
-            p->timerq_streak++;
-            rill_tsan_acquire(g); /* pairs with rilli_ready_timer(), as runq_get() does */
-            return g;
-        }
     }
-    p->timerq_streak = 0;
+    if (!p->timerq)
+        return NULL;
+    /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in a row
+     * while the run queue waits; then one pick goes to runnext or the queue, so new work and
+     * yielders keep moving without leaving sleepers behind all of it. */
+    if (p->timerq_streak >= TIMERQ_STREAK && (p->runnext || !rilli_runq_empty(p))) {
+        p->timerq_streak = 0;
+        return NULL;
+    }
+    struct rilli_g *g = p->timerq;
+    p->timerq = g->next;
+    p->timerq_streak = p->timerq ? p->timerq_streak + 1 : 0;
+    rill_tsan_acquire(g); /* pairs with rilli_ready_timer(), as runq_get() does */
+    return g;
+}
+
+/* Non-blocking choice of the next G on p (steps 1-3 of the file comment). Inline: every
+ * yield and park makes one. */
+static inline __attribute__((always_inline)) struct rilli_g *sched_pick(struct rilli_p *p)
+{
+    /* acq: pairs with the rel store in rilli_sched_stop_all(). */
+    if (rill_unlikely(rill_load_acq(&S.stopping)))
+        return NULL;
+    uint32_t tick = p->schedtick + 1;
+    /* relaxed: owner-only, but thieves watch it move (victim_shares) */
+    rill_store_relaxed(&p->schedtick, tick);
+    if (rill_unlikely(tick % TIMER_TICK == 0 || p->timerq)) {
+        struct rilli_g *g = pick_rare(p, tick);
+        if (g)
+            return g;
+    }
     if (p->runnext) {
         struct rilli_g *g = p->runnext;
         p->runnext = NULL;
@@ -480,7 +496,7 @@ void rill_yield(void)
             rilli_park("runtime stopping", NULL);
         return;
     }
-    rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
+    rill_store_relaxed(&g->status, G_RUNNABLE);    /* relaxed: informational */
     rill_store_relaxed(&p->nyield, p->nyield + 1); /* relaxed: owner-only; thieves watch it */
     rilli_runq_push(p, g);
     switch_to(p, g, next);
@@ -725,7 +741,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
         pthread_join(S.allp[i]->thread, NULL);
     pthread_barrier_destroy(&start_barrier);
     rill_store_rel(&S.running, 0); /* rel: as above */
-    rilli_blocking_drain(); /* before the stacks that offloaded calls write into are freed */
+    rilli_blocking_drain();        /* before the stacks that offloaded calls write into are freed */
     rc = S.deadlock ? -EDEADLK : 0;
 out:
     sched_destroy();

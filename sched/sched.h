@@ -162,6 +162,23 @@ void rilli_ready_timer(struct rilli_g *g);
 /* Park the running G; someone must already be able to ready it. reason/obj: for the
  * deadlock report. Goroutine context. */
 void rilli_park(const char *reason, const void *obj);
+/* rilli_sel_wait(sel, RILL_FOREVER, ...) and rilli_sel_wake(sel) with the goroutine case
+ * inline: every blocking channel operation makes one or the other. */
+static inline int rilli_sel_park(struct rilli_sel *sel, const char *reason, const void *obj)
+{
+    if (rill_unlikely(!sel->g))
+        return rilli_sel_wait(sel, RILL_FOREVER, reason, obj);
+    rilli_park(reason, obj);
+    return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
+}
+static inline void rilli_sel_wake_inline(struct rilli_sel *sel)
+{
+    struct rilli_g *g = sel->g;
+    if (rill_likely(g))
+        rilli_ready(g, 1);
+    else
+        rilli_sel_wake(sel);
+}
 /* The running G has returned: recycle it and run something else. Goroutine context. */
 void rilli_goexit(void); /* never returns; not marked noreturn so ASan does not
                              * unpoison the stack we are leaving (fiber-unaware) */
