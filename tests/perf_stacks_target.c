@@ -14,14 +14,17 @@ __attribute__((noinline)) static void perf_tick(unsigned long x)
     sink = x;
 }
 
-/* Calls perf_tick, so it keeps a frame pointer even in builds that omit it in leaf functions
- * (the frame-pointer unwinder would otherwise skip its caller). */
+/* Calls perf_tick inside its loop, so it sets up its frame pointer before the loop even in
+ * builds that omit it in leaf functions, shrink-wrap the prologue or turn a final call into a
+ * tail jump (-O3): the frame-pointer unwinder would otherwise skip its caller. */
 __attribute__((noinline)) static void perf_leaf(void)
 {
     unsigned long x = sink;
-    for (int i = 0; i < 20000; i++)
+    for (int i = 0; i < 20000; i++) {
         x = x * 6364136223846793005UL + 1442695040888963407UL;
-    perf_tick(x);
+        if ((i & 4095) == 4095)
+            perf_tick(x);
+    }
 }
 
 __attribute__((noinline)) static void perf_goroutine(void *arg)
