@@ -429,8 +429,31 @@ static void stack_put_global(struct rilli_g *g)
     rilli_lock_release(&stk.lock);
 }
 
+/*
+ * ASan: a G whose frames never return keeps their redzones poisoned in ASan's shadow, which
+ * is cleared only as each function returns. Two such cases: a G that exits (rilli_goexit
+ * switches away for good, from inside its own frame), and a G that rill_run abandons
+ * (blocked, or queued). The next G on the same stack, or the next run's mmap landing on the
+ * same addresses, then hits stale redzones (a stack-buffer-underflow report, or a CHECK
+ * failure in ASan's frame lookup). Clear the part those frames occupy, sp up to the top:
+ * below sp every call has returned. A free G (G_IDLE) has no frames. Its fake stack
+ * (detect_stack_use_after_return) can only be freed from inside the fiber, so it stays where
+ * ASan mapped it, unreused.
+ */
+#ifdef RILL_ASAN
+static void stack_unpoison_frames(struct rilli_g *g)
+{
+    char *sp = g->sp;
+    if (g->status != G_IDLE && sp >= g->stack_lo && sp < g->stack_hi)
+        __asan_unpoison_memory_region(sp, (size_t)(g->stack_hi - sp));
+}
+#endif
+
 void rilli_stack_put(struct rilli_p *p, struct rilli_g *g)
 {
+#ifdef RILL_ASAN
+    stack_unpoison_frames(g); /* an exited G: rilli_goexit's frame never returned */
+#endif
     rill_store_relaxed(&g->status, G_IDLE); /* relaxed: only the report reads it racily */
     if (p && p->stacks.n < CACHE_MAX) {
         g->next = p->stacks.head;
@@ -471,25 +494,6 @@ void rilli_stack_foreach_g(void (*fn)(struct rilli_g *, void *), void *arg)
             fn(&s->g[i], arg);
 }
 
-/*
- * ASan: a G that rill_run abandons (blocked, or queued) is still inside its calls, and the
- * redzones of those frames stay poisoned in ASan's shadow, which is cleared only as each
- * function returns. munmap leaves the shadow alone and the next run's mmap can land on the
- * same addresses: its goroutines then hit stale redzones (a stack-buffer-underflow report,
- * or a CHECK failure in ASan's frame lookup). Clear the part the abandoned frames occupy,
- * sp up to the top: below sp every call has returned. A free G (G_IDLE) has no frames.
- * Runtime stopped. Its fake stack (detect_stack_use_after_return) can only be freed from
- * inside the fiber, so it stays where ASan mapped it, unreused.
- */
-#ifdef RILL_ASAN
-static void stack_unpoison_abandoned(struct rilli_g *g)
-{
-    char *sp = g->sp;
-    if (g->status != G_IDLE && sp >= g->stack_lo && sp < g->stack_hi)
-        __asan_unpoison_memory_region(sp, (size_t)(g->stack_hi - sp));
-}
-#endif
-
 void rilli_stack_global_fini(void)
 {
     struct rilli_slab *s = stk.slabs;
@@ -497,7 +501,7 @@ void rilli_stack_global_fini(void)
         struct rilli_slab *n = s->next;
 #ifdef RILL_ASAN
         for (unsigned i = 0; i < s->n; i++)
-            stack_unpoison_abandoned(&s->g[i]);
+            stack_unpoison_frames(&s->g[i]);
 #endif
 #ifdef RILL_TSAN
         for (unsigned i = 0; i < s->n; i++)
