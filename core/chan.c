@@ -263,7 +263,7 @@ static void wake_one(struct rill_chan *c, int op)
 {
     rilli_lock_acquire(&c->lock);
     struct rilli_waitq *q = op == RILL_RECV ? &c->recvq : &c->sendq;
-    struct rilli_waiter *w = rilli_waitq_claim(q, SEL_RETRY, NULL);
+    struct rilli_waiter *w = rilli_waitq_claim_head(q, SEL_RETRY, NULL);
     flag_sync(c, op);
     rilli_lock_release(&c->lock);
     if (w && w->sel->solo) {
@@ -422,8 +422,7 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
             return r;
         }
         rilli_lock_release(&c->lock);
-        int st = rilli_sel_wait(&sel, RILL_FOREVER, op == RILL_SEND ? "chan send" : "chan receive",
-                                c);
+        int st = rilli_sel_park(&sel, op == RILL_SEND ? "chan send" : "chan receive", c);
         if (st >= 0)
             return sel.result; /* a waker completed it for us (wake_one) */
         /* SEL_RETRY: woken by space/data or close; the waker already unlinked w */
