@@ -263,7 +263,7 @@ static void wake_one(struct rill_chan *c, int op)
 {
     rilli_lock_acquire(&c->lock);
     struct rilli_waitq *q = op == RILL_RECV ? &c->recvq : &c->sendq;
-    struct rilli_waiter *w = rilli_waitq_claim_head(q, SEL_RETRY, NULL);
+    struct rilli_waiter *w = rilli_waitq_claim(q, SEL_RETRY, NULL);
     flag_sync(c, op);
     rilli_lock_release(&c->lock);
     if (w && w->sel->solo) {
@@ -295,7 +295,7 @@ static inline int unbuf_locked(struct rill_chan *c, int op, void *elem,
     if (op == RILL_SEND && c->closed)
         return -EPIPE;
     struct rilli_waiter *w =
-        rilli_waitq_claim_head(op == RILL_SEND ? &c->recvq : &c->sendq, SEL_CLAIM_IDX, self);
+        rilli_waitq_claim(op == RILL_SEND ? &c->recvq : &c->sendq, SEL_CLAIM_IDX, self);
     if (w) {
         if (op == RILL_SEND) {
             if (w->elem)
@@ -398,7 +398,7 @@ static inline int chan_unbuf(struct rill_chan *c, int op, void *elem)
         return chan_unbuf_park(c, op, elem);
     rilli_lock_release(&c->lock);
     if (partner)
-        rilli_sel_wake_inline(partner);
+        rilli_sel_wake(partner);
     return r;
 }
 

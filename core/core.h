@@ -133,31 +133,38 @@ struct rilli_waitq {
 };
 
 void rilli_waitq_push(struct rilli_waitq *q, struct rilli_waiter *w);
-void rilli_waitq_remove(struct rilli_waitq *q, struct rilli_waiter *w);
+/* Unlink w if it is queued on q. Lock held. */
+static inline void rilli_waitq_remove(struct rilli_waitq *q, struct rilli_waiter *w)
+{
+    if (!w->queued)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        rill_store_relaxed(&q->head, w->next); /* relaxed: as in rilli_waitq_push() */
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->next = w->prev = NULL;
+    w->queued = 0;
+}
+struct rilli_waiter *rilli_waitq_claim_scan(struct rilli_waitq *q, int state,
+                                            const struct rilli_sel *self);
 /* Pop waiters until one whose sel is claimed with 'state'; skip (drop) waiters already
  * claimed by someone else, and those whose sel is 'self' (a select never pairs with itself:
- * those stay queued). Lock held. NULL if none. */
-struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
-                                       const struct rilli_sel *self);
-/* rilli_waitq_claim, with its common case inline: the head is a solo record (a blocking
- * send, receive, lock or wait), which is never a select's own and is claimed without a CAS
- * because its only claimers hold this queue's lock. Lock held. */
-static inline struct rilli_waiter *rilli_waitq_claim_head(struct rilli_waitq *q, int state,
-                                                          const struct rilli_sel *self)
+ * those stay queued). Lock held. NULL if none. Inline for the common case, a solo head (a
+ * blocking send, receive, lock or wait): never a select's own, and claimed without a CAS
+ * because its only claimers hold this queue's lock; the rest is rilli_waitq_claim_scan. */
+static inline struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
+                                                     const struct rilli_sel *self)
 {
     struct rilli_waiter *w = q->head;
     if (!w)
         return NULL;
     if (!w->sel->solo)
-        return rilli_waitq_claim(q, state, self);
-    struct rilli_waiter *next = w->next;
-    rill_store_relaxed(&q->head, next); /* relaxed: as in rilli_waitq_push() */
-    if (next)
-        next->prev = NULL;
-    else
-        q->tail = NULL;
-    w->next = NULL;
-    w->queued = 0;
+        return rilli_waitq_claim_scan(q, state, self);
+    rilli_waitq_remove(q, w);
     /* relaxed: the owner reads state after its wake, which orders it (ready or futex) */
     rill_store_relaxed(&w->sel->state, state == SEL_CLAIM_IDX ? w->idx : state);
     return w;
@@ -173,9 +180,8 @@ static inline int rilli_waitq_empty(const struct rilli_waitq *q)
 }
 /* Try to claim sel for state; 1 on success. */
 int rilli_sel_claim(struct rilli_sel *sel, int state);
-/* Wake the owner of a claimed sel (goroutine: make runnable; thread: futex). Call with no
- * channel lock held. sel may be gone as soon as this returns. */
-void rilli_sel_wake(struct rilli_sel *sel);
+/* rilli_sel_wake (sched/sched.h) for a thread the runtime did not make: futex. */
+void rilli_sel_wake_thread(struct rilli_sel *sel);
 /* Park the caller until its sel is claimed (goroutine: park; thread: futex wait).
  * deadline (absolute ns, RILL_FOREVER) arms a timer that claims with SEL_TIMEOUT.
  * reason/obj describe the wait for the deadlock report. Returns sel->state. */

@@ -44,22 +44,6 @@ void rilli_waitq_push(struct rilli_waitq *q, struct rilli_waiter *w)
     w->queued = 1;
 }
 
-void rilli_waitq_remove(struct rilli_waitq *q, struct rilli_waiter *w)
-{
-    if (!w->queued)
-        return;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        rill_store_relaxed(&q->head, w->next); /* relaxed: as in rilli_waitq_push() */
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->tail = w->prev;
-    w->next = w->prev = NULL;
-    w->queued = 0;
-}
-
 int rilli_sel_claim(struct rilli_sel *sel, int state)
 {
     int w = SEL_WAITING;
@@ -68,8 +52,8 @@ int rilli_sel_claim(struct rilli_sel *sel, int state)
     return rill_cas_acqrel(&sel->state, &w, state);
 }
 
-struct rilli_waiter *rilli_waitq_claim(struct rilli_waitq *q, int state,
-                                       const struct rilli_sel *self)
+struct rilli_waiter *rilli_waitq_claim_scan(struct rilli_waitq *q, int state,
+                                            const struct rilli_sel *self)
 {
     struct rilli_waiter *w = q->head;
     while (w) {
@@ -121,13 +105,8 @@ void rilli_sel_init(struct rilli_sel *sel)
     sel->solo = 0;
 }
 
-void rilli_sel_wake(struct rilli_sel *sel)
+void rilli_sel_wake_thread(struct rilli_sel *sel)
 {
-    struct rilli_g *g = sel->g;
-    if (g) {
-        rilli_ready(g, 1);
-        return;
-    }
     /* rel: pairs with the acq load in rilli_sel_wait(); result/elem written before are seen */
     rill_store_rel(&sel->futex, 1);
     rilli_sys_futex_wake(&sel->futex, 1);
@@ -167,10 +146,8 @@ int rilli_sel_wait(struct rilli_sel *sel, int64_t deadline, const char *reason, 
 {
     if (!sel->g)
         return sel_wait_thread(sel, deadline);
-    if (deadline == RILL_FOREVER) { /* no timer to set up (and zero) on this stack */
-        rilli_park(reason, obj);
-        return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
-    }
+    if (deadline == RILL_FOREVER) /* no timer to set up (and zero) on this stack */
+        return rilli_sel_park(sel, reason, obj);
     struct rilli_timer t = {.fn = sel_timeout_fire, .arg = sel};
     int armed = rilli_timer_add(&t, deadline) == 0; /* -ENOMEM: wait without the timer */
     rilli_park(reason, obj);

@@ -162,8 +162,8 @@ void rilli_ready_timer(struct rilli_g *g);
 /* Park the running G; someone must already be able to ready it. reason/obj: for the
  * deadlock report. Goroutine context. */
 void rilli_park(const char *reason, const void *obj);
-/* rilli_sel_wait(sel, RILL_FOREVER, ...) and rilli_sel_wake(sel) with the goroutine case
- * inline: every blocking channel operation makes one or the other. */
+/* rilli_sel_wait(sel, RILL_FOREVER, ...) with the goroutine case inline: every blocking
+ * channel operation without a deadline parks through here. */
 static inline int rilli_sel_park(struct rilli_sel *sel, const char *reason, const void *obj)
 {
     if (rill_unlikely(!sel->g))
@@ -171,13 +171,16 @@ static inline int rilli_sel_park(struct rilli_sel *sel, const char *reason, cons
     rilli_park(reason, obj);
     return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
 }
-static inline void rilli_sel_wake_inline(struct rilli_sel *sel)
+/* Wake the owner of a claimed sel (goroutine: make runnable, next on this P; thread: futex).
+ * Call with no channel lock held. sel may be gone as soon as this returns. Inline: every
+ * handoff makes one. */
+static inline void rilli_sel_wake(struct rilli_sel *sel)
 {
     struct rilli_g *g = sel->g;
     if (rill_likely(g))
         rilli_ready(g, 1);
     else
-        rilli_sel_wake(sel);
+        rilli_sel_wake_thread(sel);
 }
 /* The running G has returned: recycle it and run something else. Goroutine context. */
 void rilli_goexit(void); /* never returns; not marked noreturn so ASan does not
