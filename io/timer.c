@@ -142,7 +142,9 @@ static int timer_add(struct rilli_timer *t, int64_t when, int fixed)
         p = rilli_sched.allp[0];
     struct timer_heap *th = &p->timers;
     rilli_lock_acquire(&th->lock);
-    t->when = when;
+    /* An absolute deadline of INT64_MAX (a select or I/O deadline "at the end of time") would
+     * read as an empty heap in when0: keep it pending, as a saturated duration is. */
+    t->when = when < RILLI_WHEN_MAX ? when : RILLI_WHEN_MAX;
     t->p = p;
     t->stopped = 0;
     t->fixed = fixed;

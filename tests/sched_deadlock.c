@@ -263,6 +263,37 @@ static int child_rill_sleeping_foreign_will_send(void)
     return T_EXIT_PASS;
 }
 
+/* A select whose deadline is the end of time (INT64_MAX, as a saturated duration is) still
+ * has a timer pending: like Go's select on time.After(huge), it waits rather than being
+ * reported. The child never finishes, so the parent kills it and checks it was not reported. */
+static void end_of_time_main(void *unused)
+{
+    (void)unused;
+    struct rill_chan *never = rill_chan_make(sizeof(int), 0);
+    int v;
+    struct rill_case cs[1] = {{never, RILL_RECV, &v, 0}};
+    printf("waiting\n");
+    fflush(stdout);
+    printf("select=%d\n", rill_select(cs, 1, INT64_MAX));
+}
+
+static int child_end_of_time_deadline(void)
+{
+    printf("rc=%d\n", rill_run(end_of_time_main, NULL, NULL));
+    return T_EXIT_PASS;
+}
+
+static int select_with_end_of_time_deadline_is_not_deadlock(void)
+{
+    static struct t_child c;
+    t_spawn_self("child_end_of_time_deadline", T_SANITIZER ? 1500 : 500, &c);
+    if (!c.timed_out || !strstr(c.out, "waiting\n") || strstr(c.out, "rc=")) {
+        t_child_dump(&c);
+        T_FAIL("a select with deadline INT64_MAX was reported or returned instead of waiting");
+    }
+    return T_EXIT_PASS;
+}
+
 static int blocked_main_with_foreign_sender_is_not_deadlock(void)
 {
     expect_no_deadlock("child_plain_foreign_will_send");
@@ -282,10 +313,12 @@ T_MAIN(T_CASE(channel_deadlock_returns_edeadlk_and_names_goroutines),
        T_CASE(select_on_pending_after_is_not_deadlock),
        T_CASE(blocked_main_with_foreign_sender_is_not_deadlock),
        T_CASE(blocked_main_with_foreign_in_rill_sleep_is_not_deadlock),
+       T_CASE(select_with_end_of_time_deadline_is_not_deadlock),
        T_CHILD(child_chan_deadlock),
        T_CHILD(child_sync_deadlock),
        T_CHILD(child_select_deadlock),
        T_CHILD(child_sleeper_will_send),
        T_CHILD(child_after_will_fire),
        T_CHILD(child_plain_foreign_will_send),
-       T_CHILD(child_rill_sleeping_foreign_will_send))
+       T_CHILD(child_rill_sleeping_foreign_will_send),
+       T_CHILD(child_end_of_time_deadline))
