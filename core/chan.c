@@ -284,6 +284,12 @@ static void wake_one(struct rill_chan *c, int op)
         rilli_sel_wake(w->sel);
 }
 
+/* What a G blocked in a single send or receive waits on, for the deadlock report. */
+static const char *wait_reason(int op)
+{
+    return op == RILL_SEND ? "chan send" : "chan receive";
+}
+
 /* ---- one operation, lock held ------------------------------------------------------------- */
 
 /* The unbuffered half of rilli_chan_op_locked(): hand the value to or from a queued partner
@@ -370,7 +376,7 @@ static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op
         struct rilli_waiter w = {.elem = elem, .sel = &sel};
         rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
         rilli_lock_release(&c->lock);
-        int st = rilli_sel_park(&sel, op == RILL_SEND ? "chan send" : "chan receive", c);
+        int st = rilli_sel_park(&sel, wait_reason(op), c);
         if (st >= 0)
             return sel.result; /* a partner completed the handoff */
         /* SEL_RETRY: woken by close, which already unlinked w */
@@ -422,7 +428,7 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
             return r;
         }
         rilli_lock_release(&c->lock);
-        int st = rilli_sel_park(&sel, op == RILL_SEND ? "chan send" : "chan receive", c);
+        int st = rilli_sel_park(&sel, wait_reason(op), c);
         if (st >= 0)
             return sel.result; /* a waker completed it for us (wake_one) */
         /* SEL_RETRY: woken by space/data or close; the waker already unlinked w */

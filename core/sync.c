@@ -99,7 +99,7 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
         }
         rilli_waitq_push(&wg->q, &w);
         rilli_lock_release(&wg->lock);
-        rilli_sel_wait(&sel, RILL_FOREVER, "waitgroup wait", wgp);
+        rilli_sel_park(&sel, "waitgroup wait", wgp);
     }
 }
 
@@ -139,7 +139,7 @@ static void mutex_lock_slow(struct mutex *m, struct rill_mutex *mp)
         }
         rilli_waitq_push(&m->q, &w);
         rilli_lock_release(&m->lock);
-        if (rilli_sel_wait(&sel, RILL_FOREVER, "mutex lock", mp) == 0)
+        if (rilli_sel_park(&sel, "mutex lock", mp) == 0)
             return; /* handed the lock by the unlocker */
     }
 }

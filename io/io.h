@@ -135,7 +135,8 @@ struct timer_heap {
  * deadline in the past, which made rill_sleep(INT64_MAX) return at once and rill_tick spin
  * re-arming. It is one short of INT64_MAX, which when0 keeps for an empty heap, so such a
  * timer still counts as pending (a G sleeping for ever is not a deadlock, as in Go) and the
- * idle sleep until it is merely 292 years long.
+ * idle sleep until it is merely 292 years long. Absolute deadlines past it (a select or I/O
+ * deadline of INT64_MAX) are clamped to it when the timer is added (timer.c).
  */
 #define RILLI_WHEN_MAX (INT64_MAX - 1)
 
