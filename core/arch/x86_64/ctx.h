@@ -4,8 +4,7 @@
  * A suspended goroutine is just its saved stack pointer. rilli_ctx_switch() pushes, on the
  * stack being left, the callee-saved registers and the FPU control words:
  *
- *     sp + RILL_CTX_OFF_RET    return address (resumed with pop + jmp, not ret, so the
- *                              return-stack predictor is not left mismatched)
+ *     sp + RILL_CTX_OFF_RET    return address (resumed with ret; switch.S says why)
  *     sp + RILL_CTX_OFF_RBP    rbp  (frame pointer; 0 in a new goroutine ends the fp chain)
  *     sp + RILL_CTX_OFF_RBX    rbx
  *     sp + RILL_CTX_OFF_R12    r12  (a new goroutine gets its struct rilli_g * here)
