@@ -58,17 +58,24 @@ static void dequeue_all(struct sel_state *s)
     }
 }
 
-/* The poll order: a uniform random permutation of the live cases (Fisher-Yates, inside out).
- * One rilli_rand() yields two 16-bit draws; j = draw * (m + 1) >> 16 is uniform on [0, m] up
- * to a bias of m / 65536: under 0.2% at RILL_SELECT_MAX (128) cases. */
-static void setup_order(struct sel_state *s, size_t n)
+/* Check the cases (as the single operations do: a send needs a value unless its channel has
+ * elem_size 0) and build the poll order, a uniform random permutation of the live cases, in
+ * one pass: 0 or -EINVAL. Fisher-Yates, inside out. One rilli_rand() yields two 16-bit
+ * draws; j = draw * (m + 1) >> 16 is uniform on [0, m] up to a bias of m / 65536: under 0.2%
+ * at RILL_SELECT_MAX (128) cases. */
+static int setup_order(struct sel_state *s, size_t n)
 {
     s->norder = 0;
     uint32_t bits = 0;
     int left = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!s->cases[i].chan)
+        const struct rill_case *k = &s->cases[i];
+        if (!k->chan)
             continue;
+        if (k->op != RILL_SEND && k->op != RILL_RECV)
+            return -EINVAL;
+        if (k->op == RILL_SEND && !k->elem && rilli_chan_esize(k->chan))
+            return -EINVAL;
         if (!left) {
             bits = rilli_rand();
             left = 2;
@@ -80,21 +87,27 @@ static void setup_order(struct sel_state *s, size_t n)
         s->order[j] = (uint16_t)i;
         s->norder++;
     }
+    return 0;
 }
 
-/* The distinct channels in address order (the lock order); only the slow pass needs it. */
+/* The distinct channels in address order (the lock order); only the slow pass needs it.
+ * Insertion sort: the shift is written into the search loop (a separate shift loop becomes a
+ * memmove call), and a duplicate, which is rare, is shifted back out. */
 static void setup_locks(struct sel_state *s)
 {
     s->nlocks = 0;
     for (size_t k = 0; k < s->norder; k++) {
         struct rill_chan *c = s->cases[s->order[k]].chan;
         size_t m = s->nlocks;
-        while (m > 0 && s->locks[m - 1] > c)
+        while (m > 0 && s->locks[m - 1] > c) {
+            s->locks[m] = s->locks[m - 1];
             m--;
-        if (m > 0 && s->locks[m - 1] == c)
+        }
+        if (m > 0 && s->locks[m - 1] == c) {
+            for (; m < s->nlocks; m++)
+                s->locks[m] = s->locks[m + 1];
             continue;
-        for (size_t q = s->nlocks; q > m; q--)
-            s->locks[q] = s->locks[q - 1];
+        }
         s->locks[m] = c;
         s->nlocks++;
     }
@@ -153,16 +166,6 @@ int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
 {
     if (n > RILL_SELECT_MAX || (n > 0 && !cases) || (deadline < 0 && deadline != RILL_FOREVER))
         return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        struct rill_case *k = &cases[i];
-        if (!k->chan)
-            continue;
-        if (k->op != RILL_SEND && k->op != RILL_RECV)
-            return -EINVAL;
-        /* as rill_chan_send: a send needs a value unless the channel carries none */
-        if (k->op == RILL_SEND && !k->elem && rilli_chan_esize(k->chan))
-            return -EINVAL;
-    }
     uint16_t order_s[SMALL];
     struct rill_chan *locks_s[SMALL];
     struct rilli_waiter w_s[SMALL];
@@ -177,10 +180,9 @@ int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
         s.locks = (struct rill_chan **)(s.w + n);
         s.order = (uint16_t *)(s.locks + n);
     }
-    setup_order(&s, n);
     s.nlocks = SIZE_MAX; /* built on the first slow pass */
-    int r;
-    for (;;) {
+    int r = setup_order(&s, n);
+    while (r == 0) { /* r is a case index from here on; 0 breaks out below too */
         r = fast_pass(&s);
         if (r != -EAGAIN)
             break;
@@ -195,6 +197,7 @@ int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
         r = slow_pass(&s, deadline);
         if (r != SEL_RETRY)
             break;
+        r = 0; /* go round again */
     }
     if (heap)
         free(heap);
