@@ -133,6 +133,43 @@ static void cas_backoff(unsigned *spins)
         rill_cpu_relax();
 }
 
+/* The common push, inline in rill_chan_send(): a free cell, no receiver waiting, not closed,
+ * and no other producer in the way. 1 done; 0 not done and nothing changed (ring_push() then
+ * sorts out the rest). The accesses of ring_push()'s first round with no flag set, so the
+ * same proof ("No lost wakeup" above): the CAS still compares the whole word. */
+static inline int ring_push_fast(struct rill_chan *c, const void *elem)
+{
+    uint64_t t = rill_load_relaxed(&c->tail); /* relaxed: validated by the stamp and CAS */
+    if (t & FLAGS) /* closed, receivers waiting, or a waker in flight (PENDING) */
+        return 0;
+    struct cell *cl = cell_at(c, t);          /* no flags: t is the position */
+    if (rill_load_acq(&cl->stamp) != t)       /* acq: as in ring_push() */
+        return 0;
+    if (!rill_cas_acqrel(&c->tail, &t, pos_next(c, t))) /* acq_rel: as in ring_push() */
+        return 0;
+    elem_copy(cl->data, elem, c->esize);
+    rill_store_rel(&cl->stamp, (t + 1) & POS_MASK); /* rel: as in ring_push() */
+    return 1;
+}
+
+/* The common pop, inline in rill_chan_recv(): a value there, no sender waiting, no other
+ * consumer in the way. 1 done; 0 not done and nothing changed (ring_pop() sorts it out). */
+static inline int ring_pop_fast(struct rill_chan *c, void *elem)
+{
+    uint64_t h = rill_load_relaxed(&c->head); /* relaxed: validated by the stamp and CAS */
+    if (h & FLAGS) /* senders waiting, or a waker in flight */
+        return 0;
+    struct cell *cl = cell_at(c, h);          /* no flags: h is the position */
+    if (rill_load_acq(&cl->stamp) != ((h + 1) & POS_MASK)) /* acq: as in ring_pop() */
+        return 0;
+    if (!rill_cas_acqrel(&c->head, &h, pos_next(c, h))) /* acq_rel: as in ring_pop() */
+        return 0;
+    if (elem)
+        elem_copy(elem, cl->data, c->esize);
+    rill_store_rel(&cl->stamp, (h + c->one_lap) & POS_MASK); /* rel: as in ring_pop() */
+    return 1;
+}
+
 /* Push: 0 done, 1 done and receivers wait (caller wakes one), -EAGAIN full, -EPIPE closed. */
 static int ring_push(struct rill_chan *c, const void *elem)
 {
@@ -498,8 +535,10 @@ int rill_chan_send(struct rill_chan *c, const void *elem)
     if (rill_unlikely(!c || (!elem && c->esize)))
         return -EINVAL;
     if (c->cap) {
+        if (rill_likely(ring_push_fast(c, elem)))
+            return 0;
         int r = ring_push(c, elem);
-        if (rill_likely(r == 0))
+        if (r == 0)
             return 0;
         if (r == 1) {
             wake_one(c, RILL_RECV);
@@ -517,8 +556,10 @@ int rill_chan_recv(struct rill_chan *c, void *elem)
     if (rill_unlikely(!c))
         return -EINVAL;
     if (c->cap) {
+        if (rill_likely(ring_pop_fast(c, elem)))
+            return 0;
         int r = ring_pop(c, elem);
-        if (rill_likely(r == 0))
+        if (r == 0)
             return 0;
         if (r == 1) {
             wake_one(c, RILL_SEND);
