@@ -406,24 +406,26 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
 /* Blocking send/receive on an unbuffered channel, when no partner was queued: the lock is
  * held. Queue a solo record and park; a partner completes the handoff. Out of line, so that
  * the handoff in chan_unbuf() saves no registers for it. */
-static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op, void *elem)
+static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op, void *elem,
+                                                     struct rilli_p *p)
 {
     for (;;) {
-        struct rilli_sel sel = {.g = rilli_cur_g(), .state = SEL_WAITING, .solo = 1};
+        struct rilli_sel sel = {.g = p ? p->cur : NULL, .state = SEL_WAITING, .solo = 1};
         struct rilli_waiter w = {.elem = elem, .sel = &sel};
         rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
         rilli_lock_release(&c->lock);
-        int st = rilli_sel_park(&sel, wait_reason(op), c);
+        int st = rilli_sel_park_on(p, &sel, wait_reason(op), c);
         if (st >= 0)
             return sel.result; /* a partner completed the handoff */
         /* SEL_RETRY: woken by close, which already unlinked w */
+        p = rilli_cur_p(); /* read again after the switch: we may have moved */
         struct rilli_sel *partner = NULL;
         rilli_lock_acquire(&c->lock);
         int r = unbuf_locked(c, op, elem, NULL, &partner);
         if (r != -EAGAIN) {
             rilli_lock_release(&c->lock);
             if (partner)
-                rilli_sel_wake(partner);
+                rilli_sel_wake_on(p, partner);
             return r;
         }
     }
@@ -434,14 +436,15 @@ static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op
  * handoff makes no calls but the claim and the wake. */
 static inline int chan_unbuf(struct rill_chan *c, int op, void *elem)
 {
+    struct rilli_p *p = rilli_cur_p(); /* one read for the wake or the park, whichever comes */
     struct rilli_sel *partner = NULL;
     rilli_lock_acquire(&c->lock);
     int r = unbuf_locked(c, op, elem, NULL, &partner);
     if (r == -EAGAIN)
-        return chan_unbuf_park(c, op, elem);
+        return chan_unbuf_park(c, op, elem, p);
     rilli_lock_release(&c->lock);
     if (partner)
-        rilli_sel_wake(partner);
+        rilli_sel_wake_on(p, partner);
     return r;
 }
 
@@ -449,12 +452,11 @@ static inline int chan_unbuf(struct rill_chan *c, int op, void *elem)
 static int chan_block(struct rill_chan *c, int op, void *elem)
 {
     for (;;) {
-        struct rilli_sel sel;
+        struct rilli_p *p = rilli_cur_p(); /* read each round: we may have moved */
+        struct rilli_sel sel = {.g = p ? p->cur : NULL, .state = SEL_WAITING, .solo = 1};
         struct rilli_waiter w = {.elem = elem, .idx = 0, .sel = &sel};
         struct rilli_chan_wake wk = {0};
         rilli_lock_acquire(&c->lock);
-        rilli_sel_init(&sel);
-        sel.solo = 1;
         rilli_chan_enqueue(c, op, &w); /* before the re-try: see "No lost wakeup" */
         /* self NULL: a single operation has no record of its own queued anywhere yet */
         int r = rilli_chan_op_locked(c, op, elem, NULL, &wk);
@@ -465,7 +467,7 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
             return r;
         }
         rilli_lock_release(&c->lock);
-        int st = rilli_sel_park(&sel, wait_reason(op), c);
+        int st = rilli_sel_park_on(p, &sel, wait_reason(op), c);
         if (st >= 0)
             return sel.result; /* a waker completed it for us (wake_one) */
         /* SEL_RETRY: woken by space/data or close; the waker already unlinked w */

@@ -467,9 +467,8 @@ void rilli_ready_timer(struct rilli_g *g)
     p->timerq_tail = g;
 }
 
-void rilli_park(const char *reason, const void *obj)
+void rilli_park_on(struct rilli_p *p, const char *reason, const void *obj)
 {
-    struct rilli_p *p = rilli_cur_p();
     struct rilli_g *g = p->cur;
     g->wait_reason = reason;
     g->wait_obj = obj;
@@ -480,6 +479,11 @@ void rilli_park(const char *reason, const void *obj)
         return;
     }
     switch_to(p, g, next ? next : &p->g0);
+}
+
+void rilli_park(const char *reason, const void *obj)
+{
+    rilli_park_on(rilli_cur_p(), reason, obj);
 }
 
 void rill_yield(void)
