@@ -437,13 +437,7 @@ void rilli_ready(struct rilli_g *g, int next)
         return;
     }
     if (next) {
-        /* A channel partner: it runs on this P within a switch or two, and so does the G it
-         * displaces from runnext, which is usually the other end of the same exchange.
-         * Waking a thief for either only spreads one conversation over two cores. */
-        struct rilli_g *old = p->runnext;
-        p->runnext = g;
-        if (old)
-            rilli_runq_push(p, old);
+        rilli_ready_next_on(p, g);
         return;
     }
     rilli_runq_push(p, g);

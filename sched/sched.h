@@ -192,7 +192,10 @@ static inline void rilli_ready_next_on(struct rilli_p *p, struct rilli_g *g)
         return;
     }
     rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
-    struct rilli_g *old = p->runnext; /* displaced: see rilli_ready() */
+    /* A channel partner: it runs on this P within a switch or two, and so does the G it
+     * displaces from runnext, which is usually the other end of the same exchange. Waking a
+     * thief for either only spreads one conversation over two cores. */
+    struct rilli_g *old = p->runnext;
     p->runnext = g;
     if (old)
         rilli_runq_push(p, old);
