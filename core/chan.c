@@ -134,17 +134,24 @@ static void cas_backoff(unsigned *spins)
 }
 
 /* The common push, inline in rill_chan_send(): a free cell, no receiver waiting, not closed,
- * and no other producer in the way. 1 done; 0 not done and nothing changed (ring_push() then
- * sorts out the rest). The accesses of ring_push()'s first round with no flag set, so the
- * same proof ("No lost wakeup" above): the CAS still compares the whole word. */
+ * and no other producer in the way. 1 done; -EAGAIN full (the caller blocks: no need to look
+ * again first, chan_block() re-tries under the lock); 0 anything else, and nothing changed
+ * (ring_push() sorts it out). The accesses of ring_push()'s first round with no flag set, so
+ * the same proof ("No lost wakeup" above): the CAS still compares the whole word. */
 static inline int ring_push_fast(struct rill_chan *c, const void *elem)
 {
     uint64_t t = rill_load_relaxed(&c->tail); /* relaxed: validated by the stamp and CAS */
     if (t & FLAGS) /* closed, receivers waiting, or a waker in flight (PENDING) */
         return 0;
     struct cell *cl = cell_at(c, t);          /* no flags: t is the position */
-    if (rill_load_acq(&cl->stamp) != t)       /* acq: as in ring_push() */
+    uint64_t stamp = rill_load_acq(&cl->stamp); /* acq: as in ring_push() */
+    if (stamp != t) {
+        /* last lap's value still there, and no consumer mid-read: full (as ring_push()) */
+        if (((stamp + c->one_lap) & POS_MASK) == ((t + 1) & POS_MASK) &&
+            ((rill_load_acq(&c->head) + c->one_lap) & POS_MASK) == t) /* acq: as there */
+            return -EAGAIN;
         return 0;
+    }
     if (!rill_cas_acqrel(&c->tail, &t, pos_next(c, t))) /* acq_rel: as in ring_push() */
         return 0;
     elem_copy(cl->data, elem, c->esize);
@@ -153,15 +160,21 @@ static inline int ring_push_fast(struct rill_chan *c, const void *elem)
 }
 
 /* The common pop, inline in rill_chan_recv(): a value there, no sender waiting, no other
- * consumer in the way. 1 done; 0 not done and nothing changed (ring_pop() sorts it out). */
+ * consumer in the way. 1 done; -EAGAIN empty and open (the caller blocks); 0 anything else,
+ * and nothing changed (ring_pop() sorts it out). */
 static inline int ring_pop_fast(struct rill_chan *c, void *elem)
 {
     uint64_t h = rill_load_relaxed(&c->head); /* relaxed: validated by the stamp and CAS */
     if (h & FLAGS) /* senders waiting, or a waker in flight */
         return 0;
     struct cell *cl = cell_at(c, h);          /* no flags: h is the position */
-    if (rill_load_acq(&cl->stamp) != ((h + 1) & POS_MASK)) /* acq: as in ring_pop() */
+    uint64_t stamp = rill_load_acq(&cl->stamp); /* acq: as in ring_pop() */
+    if (stamp != ((h + 1) & POS_MASK)) {
+        /* nothing written here, and no producer mid-write: empty (as ring_pop()) */
+        if (stamp == h && rill_load_acq(&c->tail) == h) /* acq: as there; equal: not closed */
+            return -EAGAIN;
         return 0;
+    }
     if (!rill_cas_acqrel(&c->head, &h, pos_next(c, h))) /* acq_rel: as in ring_pop() */
         return 0;
     if (elem)
@@ -295,28 +308,38 @@ void rilli_chan_dequeue(struct rill_chan *c, int op, struct rilli_waiter *w)
  * receiver gets the ring's oldest value, a sender's value goes into the slot just freed, and
  * the woken G returns at once instead of coming back to retry (a capacity-1 channel otherwise
  * costs every item a second trip through the lock). If the ring raced away from us (another
- * fast-path operation took the value or the slot) it is woken to retry, as before. */
+ * fast-path operation took the value or the slot) it is woken to retry, as before.
+ *
+ * All of it under the lock, so that one atomic on the flag word does both of its updates: it
+ * drops our PENDING count and, when the queue is now empty, clears WAITERS (subtracting a bit
+ * that is set clears it; only lock holders change it). Dropping PENDING under the
+ * lock is still our last access to c: rill_chan_free() takes the lock before it looks. The
+ * ring operation takes no lock, and a wake it calls for (r == 1) comes after we unlock. */
 static void wake_one(struct rill_chan *c, int op)
 {
     rilli_lock_acquire(&c->lock);
     struct rilli_waitq *q = op == RILL_RECV ? &c->recvq : &c->sendq;
     struct rilli_waiter *w = rilli_waitq_claim(q, SEL_RETRY, NULL);
-    flag_sync(c, op);
-    rilli_lock_release(&c->lock);
+    int r = -EAGAIN;
     if (w && w->sel->solo) {
         /* The claimed waiter stays parked until we wake it, so its elem is ours to use. */
-        int r = op == RILL_RECV ? ring_pop(c, w->elem) : ring_push(c, w->elem);
+        r = op == RILL_RECV ? ring_pop(c, w->elem) : ring_push(c, w->elem);
         if (r >= 0) {
             w->sel->result = 0;
             /* relaxed: as the claim (rilli_waitq_claim); the owner reads state after its
              * wake, which orders it. 0 is the solo record's index: "done". */
             rill_store_relaxed(&w->sel->state, 0);
         }
-        if (r == 1) /* our operation on its behalf found the other side waiting too */
-            wake_one(c, op == RILL_RECV ? RILL_SEND : RILL_RECV);
     }
-    /* rel: our last access to c; pairs with the acq loads in rill_chan_free() */
-    rill_faa_acqrel(flag_word(c, op), -PEND_ONE);
+    uint64_t *fw = flag_word(c, op), drop = PEND_ONE;
+    /* relaxed: WAITERS changes only under the lock, which we hold */
+    if (rilli_waitq_empty(q) && (rill_load_relaxed(fw) & WAITERS))
+        drop += WAITERS;
+    /* acq_rel: under the lock as WAITERS is; pairs with the acq loads in rill_chan_free() */
+    rill_faa_acqrel(fw, -drop);
+    rilli_lock_release(&c->lock);
+    if (r == 1) /* our operation on its behalf found the other side waiting too */
+        wake_one(c, op == RILL_RECV ? RILL_SEND : RILL_RECV);
     if (w)
         rilli_sel_wake(w->sel);
 }
@@ -537,17 +560,20 @@ int rill_chan_send(struct rill_chan *c, const void *elem)
     if (rill_unlikely(!c || (!elem && c->esize)))
         return -EINVAL;
     if (c->cap) {
-        if (rill_likely(ring_push_fast(c, elem)))
+        int r = ring_push_fast(c, elem);
+        if (rill_likely(r == 1))
             return 0;
-        int r = ring_push(c, elem);
-        if (r == 0)
-            return 0;
-        if (r == 1) {
-            wake_one(c, RILL_RECV);
-            return 0;
+        if (r == 0) {
+            r = ring_push(c, elem);
+            if (r == 0)
+                return 0;
+            if (r == 1) {
+                wake_one(c, RILL_RECV);
+                return 0;
+            }
+            if (r == -EPIPE)
+                return r;
         }
-        if (r == -EPIPE)
-            return r;
         return chan_block(c, RILL_SEND, (void *)elem);
     }
     return chan_unbuf(c, RILL_SEND, (void *)elem);
@@ -558,18 +584,21 @@ int rill_chan_recv(struct rill_chan *c, void *elem)
     if (rill_unlikely(!c))
         return -EINVAL;
     if (c->cap) {
-        if (rill_likely(ring_pop_fast(c, elem)))
+        int r = ring_pop_fast(c, elem);
+        if (rill_likely(r == 1))
             return 0;
-        int r = ring_pop(c, elem);
-        if (r == 0)
-            return 0;
-        if (r == 1) {
-            wake_one(c, RILL_SEND);
-            return 0;
-        }
-        if (r == -EPIPE) {
-            elem_zero(elem, c->esize);
-            return r;
+        if (r == 0) {
+            r = ring_pop(c, elem);
+            if (r == 0)
+                return 0;
+            if (r == 1) {
+                wake_one(c, RILL_SEND);
+                return 0;
+            }
+            if (r == -EPIPE) {
+                elem_zero(elem, c->esize);
+                return r;
+            }
         }
         return chan_block(c, RILL_RECV, elem);
     }
