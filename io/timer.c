@@ -5,7 +5,7 @@
  * Each P owns a 4-ary min-heap of struct rilli_timer under a spinlock. A timer is added to
  * the P that runs the adding goroutine (P 0 for a thread without a P) and stays on that P.
  * Timers fire from the owner's schedule loop (every TIMER_TICK picks while it has any, in a
- * spawning loop every SPAWN_TIMER_TICK spawns, and whenever it looks for work; sched.c),
+ * spawning loop after every spawn, and whenever it looks for work; sched.c),
  * and from any idle worker, which runs another P's due timers while it looks for work,
  * so a P stuck in a long-running goroutine does not hold its timers hostage while other
  * workers are free. An idle worker sleeps in its ring until the earliest timer of any P.

@@ -32,7 +32,6 @@ struct rilli_p {
     uint32_t schedtick;       /* counts picks; paces global-queue and timer checks; read
                                  by thieves (relaxed) to see that this P moves */
     uint32_t nyield;          /* rill_yield calls; read by thieves (relaxed) */
-    uint32_t spawntick;       /* rill_go calls; paces timer checks in a spawning loop */
     uint32_t runnext_streak;  /* consecutive runnext picks; bounds runq starvation */
     uint64_t rand;            /* xorshift state for select and steal order */
     int spinning;             /* counted in sched.nspinning */
