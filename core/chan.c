@@ -395,15 +395,16 @@ int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct r
     return r;
 }
 
-void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk)
+void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk, struct rilli_p *p)
 {
     if (wk->sel)
-        rilli_sel_wake(wk->sel);
+        rilli_sel_wake_on(p, wk->sel); /* p NULL: rilli_ready() looks it up */
     else if (wk->op)
         wake_one(c, wk->op);
 }
 
-int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self)
+int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
+                      struct rilli_p *p)
 {
     struct rilli_chan_wake wk = {0};
     if (!c->cap) {
@@ -416,13 +417,13 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
             return -EAGAIN;
     } else {
         int r = rilli_chan_op_locked(c, op, elem, self, &wk); /* lock-free for buffered channels */
-        rilli_chan_wake(c, &wk);
+        rilli_chan_wake(c, &wk, p);
         return r;
     }
     rilli_lock_acquire(&c->lock);
     int r = rilli_chan_op_locked(c, op, elem, self, &wk);
     rilli_lock_release(&c->lock);
-    rilli_chan_wake(c, &wk);
+    rilli_chan_wake(c, &wk, p);
     return r;
 }
 
@@ -486,7 +487,7 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
         if (r != -EAGAIN) {
             rilli_chan_dequeue(c, op, &w);
             rilli_lock_release(&c->lock);
-            rilli_chan_wake(c, &wk);
+            rilli_chan_wake(c, &wk, p);
             return r;
         }
         rilli_lock_release(&c->lock);
@@ -609,14 +610,14 @@ int rill_chan_try_send(struct rill_chan *c, const void *elem)
 {
     if (!c || (!elem && c->esize))
         return -EINVAL;
-    return rilli_chan_try_op(c, RILL_SEND, (void *)elem, NULL);
+    return rilli_chan_try_op(c, RILL_SEND, (void *)elem, NULL, NULL);
 }
 
 int rill_chan_try_recv(struct rill_chan *c, void *elem)
 {
     if (!c)
         return -EINVAL;
-    return rilli_chan_try_op(c, RILL_RECV, elem, NULL);
+    return rilli_chan_try_op(c, RILL_RECV, elem, NULL, NULL);
 }
 
 int rill_chan_close(struct rill_chan *c)

@@ -210,8 +210,10 @@ static inline void rilli_lock_release(rilli_lock *l)
 /* ---- chan.c, for select.c and timer channels ------------------------------------------- */
 
 /* Non-blocking single operations (0, -EAGAIN, -EPIPE). 'self' is the caller's own sel, whose
- * queued records must not be paired with (NULL outside select). */
-int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self);
+ * queued records must not be paired with (NULL outside select). p: the current P if the
+ * caller read it since its last switch, else NULL (then looked up if a wake needs it). */
+int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
+                      struct rilli_p *p);
 /* What an operation done under the lock leaves to do once the lock is dropped. */
 struct rilli_chan_wake {
     struct rilli_sel *sel; /* an unbuffered partner to wake */
@@ -220,8 +222,8 @@ struct rilli_chan_wake {
 /* One operation with c's lock held; never blocks. 0, -EAGAIN, -EPIPE. */
 int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
                          struct rilli_chan_wake *wk);
-/* Do what wk says; no channel lock held. */
-void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk);
+/* Do what wk says; no channel lock held. p: as for rilli_chan_try_op(). */
+void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk, struct rilli_p *p);
 void rilli_chan_lock(struct rill_chan *c);
 void rilli_chan_unlock(struct rill_chan *c);
 /* Queue / unqueue a waiter for op on c. Channel lock held. */

@@ -36,6 +36,7 @@ struct sel_state {
     struct rill_chan **locks;   /* distinct channels, address order */
     struct rilli_waiter *w;     /* one record per case */
     size_t norder, nlocks;
+    struct rilli_p *p;          /* the current P, read again after every park (NULL: none) */
 };
 
 static void lock_all(struct sel_state *s)
@@ -77,7 +78,7 @@ static int setup_order(struct sel_state *s, size_t n)
         if (k->op == RILL_SEND && !k->elem && rilli_chan_esize(k->chan))
             return -EINVAL;
         if (!left) {
-            bits = rilli_rand();
+            bits = rilli_rand_on(s->p);
             left = 2;
         }
         size_t j = ((bits & 0xffff) * (s->norder + 1)) >> 16;
@@ -117,7 +118,7 @@ static int fast_pass(struct sel_state *s)
 {
     for (size_t k = 0; k < s->norder; k++) {
         struct rill_case *cs = &s->cases[s->order[k]];
-        int r = rilli_chan_try_op(cs->chan, cs->op, cs->elem, NULL);
+        int r = rilli_chan_try_op(cs->chan, cs->op, cs->elem, NULL, s->p);
         if (r != -EAGAIN) {
             cs->result = r;
             return s->order[k];
@@ -129,9 +130,8 @@ static int fast_pass(struct sel_state *s)
 /* Slow pass and wait. Returns a case index, -ETIMEDOUT, or SEL_RETRY. */
 static int slow_pass(struct sel_state *s, int64_t deadline)
 {
-    struct rilli_sel sel;
+    struct rilli_sel sel = {.g = s->p ? s->p->cur : NULL, .state = SEL_WAITING};
     struct rilli_chan_wake wk = {0};
-    rilli_sel_init(&sel);
     lock_all(s);
     for (size_t k = 0; k < s->norder; k++) {
         int i = s->order[k];
@@ -145,13 +145,15 @@ static int slow_pass(struct sel_state *s, int64_t deadline)
         if (r != -EAGAIN) {
             dequeue_all(s);
             unlock_all(s);
-            rilli_chan_wake(cs->chan, &wk);
+            rilli_chan_wake(cs->chan, &wk, s->p);
             cs->result = r;
             return i;
         }
     }
     unlock_all(s);
-    int st = rilli_sel_wait(&sel, deadline, "select", NULL);
+    int st = deadline == RILL_FOREVER ? rilli_sel_park_on(s->p, &sel, "select", NULL)
+                                      : rilli_sel_wait(&sel, deadline, "select", NULL);
+    s->p = rilli_cur_p(); /* we may have moved */
     lock_all(s);
     dequeue_all(s);
     unlock_all(s);
@@ -169,7 +171,8 @@ int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
     uint16_t order_s[SMALL];
     struct rill_chan *locks_s[SMALL];
     struct rilli_waiter w_s[SMALL];
-    struct sel_state s = {.cases = cases, .order = order_s, .locks = locks_s, .w = w_s};
+    struct sel_state s = {
+        .cases = cases, .order = order_s, .locks = locks_s, .w = w_s, .p = rilli_cur_p()};
     void *heap = NULL;
     if (n > SMALL) {
         heap = malloc(n * (sizeof(uint16_t) + sizeof(struct rill_chan *) +

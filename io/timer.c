@@ -247,7 +247,7 @@ static struct rilli_g *chan_timer_fire(struct rilli_timer *t)
 {
     int64_t now = rill_now();
     /* A full channel means the reader has not taken the last tick: this one is dropped. */
-    rilli_chan_try_op(t->arg, RILL_SEND, &now, NULL);
+    rilli_chan_try_op(t->arg, RILL_SEND, &now, NULL, NULL);
     return NULL;
 }
 

@@ -91,24 +91,15 @@ struct rilli_g *rilli_cur_g(void)
     return p ? p->cur : NULL;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
 uint32_t rilli_rand(void)
 {
     static __thread uint64_t foreign_seed;
     struct rilli_p *p = rilli_cur_p();
     if (p)
-        return (uint32_t)(xorshift(&p->rand) >> 16);
+        return rilli_rand_on(p);
     if (!foreign_seed)
         foreign_seed = (uint64_t)rill_now() | 1;
-    return (uint32_t)(xorshift(&foreign_seed) >> 16);
+    return (uint32_t)(rilli_xorshift(&foreign_seed) >> 16);
 }
 
 int64_t rill_now(void)

@@ -242,6 +242,22 @@ void rilli_deadlock_report(void);
 
 /* sched.c: run one P's loop until the runtime stops. */
 void rilli_sched_loop(struct rilli_p *p);
+/* A random 32-bit value from the current P's generator (any thread). */
 uint32_t rilli_rand(void);
+
+static inline uint64_t rilli_xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* rilli_rand() for a caller that read the current P since its last switch (p NULL: none). */
+static inline uint32_t rilli_rand_on(struct rilli_p *p)
+{
+    return p ? (uint32_t)(rilli_xorshift(&p->rand) >> 16) : rilli_rand();
+}
 
 #endif
