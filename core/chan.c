@@ -312,9 +312,10 @@ void rilli_chan_dequeue(struct rill_chan *c, int op, struct rilli_waiter *w)
  *
  * All of it under the lock, so that one atomic on the flag word does both of its updates: it
  * drops our PENDING count and, when the queue is now empty, clears WAITERS (subtracting a bit
- * that is set clears it; only lock holders change it). Dropping PENDING under the
- * lock is still our last access to c: rill_chan_free() takes the lock before it looks. The
- * ring operation takes no lock, and a wake it calls for (r == 1) comes after we unlock. */
+ * that is set clears it; only lock holders change it). PENDING may drop under the lock: the
+ * unlock is then our last access to c, and rill_chan_free() takes the lock before it looks
+ * at PENDING. The ring operation takes no lock. A wake it calls for (r == 1) comes after we
+ * unlock, covered by the PENDING count that operation added to the other word. */
 static void wake_one(struct rill_chan *c, int op)
 {
     rilli_lock_acquire(&c->lock);
