@@ -243,7 +243,11 @@ static inline __attribute__((always_inline)) struct rilli_g *sched_pick(struct r
     uint32_t tick = p->schedtick + 1;
     /* relaxed: owner-only, but thieves watch it move (victim_shares) */
     rill_store_relaxed(&p->schedtick, tick);
-    if (rill_unlikely(tick % TIMER_TICK == 0 || p->timerq)) {
+    /* pick_rare() has work on a timer tick only while this P has timers, or on a global tick,
+     * or while timer-woken Gs wait: a channel exchange with no timers makes no call here. */
+    if (rill_unlikely((tick % TIMER_TICK == 0 &&
+                       (tick % GLOBAL_TICK == 0 || rilli_timer_when0(&p->timers) != INT64_MAX)) ||
+                      p->timerq)) {
         struct rilli_g *g = pick_rare(p, tick);
         if (g)
             return g;
