@@ -428,32 +428,37 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
     return r;
 }
 
+static int chan_unbuf_park(struct rill_chan *c, int op, void *elem, struct rilli_p *p);
+
+/* A parked unbuffered send/receive woken by close (SEL_RETRY; close already unlinked its
+ * record): try again, on whichever P we now run. Rare, so out of chan_unbuf_park()'s way. */
+static int __attribute__((noinline)) chan_unbuf_retry(struct rill_chan *c, int op, void *elem)
+{
+    struct rilli_p *p = rilli_cur_p();
+    struct rilli_sel *partner = NULL;
+    rilli_lock_acquire(&c->lock);
+    int r = unbuf_locked(c, op, elem, NULL, &partner);
+    if (r == -EAGAIN)
+        return chan_unbuf_park(c, op, elem, p);
+    rilli_lock_release(&c->lock);
+    if (partner)
+        rilli_sel_wake_on(p, partner);
+    return r;
+}
+
 /* Blocking send/receive on an unbuffered channel, when no partner was queued: the lock is
  * held. Queue a solo record and park; a partner completes the handoff. Out of line, so that
  * the handoff in chan_unbuf() saves no registers for it. */
 static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op, void *elem,
                                                      struct rilli_p *p)
 {
-    for (;;) {
-        struct rilli_sel sel = {.g = p ? p->cur : NULL, .state = SEL_WAITING, .solo = 1};
-        struct rilli_waiter w = {.elem = elem, .sel = &sel};
-        rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
-        rilli_lock_release(&c->lock);
-        int st = rilli_sel_park_on(p, &sel, wait_reason(op), c);
-        if (st >= 0)
-            return sel.result; /* a partner completed the handoff */
-        /* SEL_RETRY: woken by close, which already unlinked w */
-        p = rilli_cur_p(); /* read again after the switch: we may have moved */
-        struct rilli_sel *partner = NULL;
-        rilli_lock_acquire(&c->lock);
-        int r = unbuf_locked(c, op, elem, NULL, &partner);
-        if (r != -EAGAIN) {
-            rilli_lock_release(&c->lock);
-            if (partner)
-                rilli_sel_wake_on(p, partner);
-            return r;
-        }
-    }
+    struct rilli_sel sel = {.g = p ? p->cur : NULL, .state = SEL_WAITING, .solo = 1};
+    struct rilli_waiter w = {.elem = elem, .sel = &sel};
+    rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
+    rilli_lock_release(&c->lock);
+    if (rill_likely(rilli_sel_park_on(p, &sel, wait_reason(op), c) >= 0))
+        return sel.result; /* a partner completed the handoff */
+    return chan_unbuf_retry(c, op, elem);
 }
 
 /* Blocking send/receive on an unbuffered channel: claim a queued partner under the lock
