@@ -428,23 +428,7 @@ int rilli_chan_try_op(struct rill_chan *c, int op, void *elem, const struct rill
     return r;
 }
 
-static int chan_unbuf_park(struct rill_chan *c, int op, void *elem, struct rilli_p *p);
-
-/* A parked unbuffered send/receive woken by close (SEL_RETRY; close already unlinked its
- * record): try again, on whichever P we now run. Rare, so out of chan_unbuf_park()'s way. */
-static int __attribute__((noinline)) chan_unbuf_retry(struct rill_chan *c, int op, void *elem)
-{
-    struct rilli_p *p = rilli_cur_p();
-    struct rilli_sel *partner = NULL;
-    rilli_lock_acquire(&c->lock);
-    int r = unbuf_locked(c, op, elem, NULL, &partner);
-    if (r == -EAGAIN)
-        return chan_unbuf_park(c, op, elem, p);
-    rilli_lock_release(&c->lock);
-    if (partner)
-        rilli_sel_wake_on(p, partner);
-    return r;
-}
+static int chan_unbuf_again(struct rill_chan *c, int op, void *elem);
 
 /* Blocking send/receive on an unbuffered channel, when no partner was queued: the lock is
  * held. Queue a solo record and park; a partner completes the handoff. Out of line, so that
@@ -458,7 +442,9 @@ static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op
     rilli_lock_release(&c->lock);
     if (rill_likely(rilli_sel_park_on(p, &sel, wait_reason(op), c) >= 0))
         return sel.result; /* a partner completed the handoff */
-    return chan_unbuf_retry(c, op, elem);
+    /* SEL_RETRY: woken by close, which already unlinked w. Start over, on whichever P we now
+     * run: a tail call, so the straight line above keeps nothing for this rare case. */
+    return chan_unbuf_again(c, op, elem);
 }
 
 /* Blocking send/receive on an unbuffered channel: claim a queued partner under the lock
@@ -476,6 +462,12 @@ static inline int chan_unbuf(struct rill_chan *c, int op, void *elem)
     if (partner)
         rilli_sel_wake_on(p, partner);
     return r;
+}
+
+/* chan_unbuf() out of line, for chan_unbuf_park()'s retry. */
+static int __attribute__((noinline)) chan_unbuf_again(struct rill_chan *c, int op, void *elem)
+{
+    return chan_unbuf(c, op, elem);
 }
 
 /* Blocking single operation on a buffered channel: the slow path of send/recv. */
