@@ -164,16 +164,8 @@ void rilli_park(const char *reason, const void *obj);
 /* rilli_park() for a caller that already holds the current P (read since its last switch). */
 void rilli_park_on(struct rilli_p *p, const char *reason, const void *obj);
 /* rilli_sel_wait(sel, RILL_FOREVER, ...) with the goroutine case inline: every blocking
- * channel operation without a deadline parks through here. */
-static inline int rilli_sel_park(struct rilli_sel *sel, const char *reason, const void *obj)
-{
-    if (rill_unlikely(!sel->g))
-        return rilli_sel_wait(sel, RILL_FOREVER, reason, obj);
-    rilli_park(reason, obj);
-    return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
-}
-/* rilli_sel_park() for a caller that read the current P (NULL on a thread without one) since
- * its last switch and made sel->g its running G: one read of the thread's P instead of two. */
+ * channel operation without a deadline parks through here. p: the current P, read since the
+ * caller's last switch (NULL on a thread without one), whose running G is sel->g. */
 static inline int rilli_sel_park_on(struct rilli_p *p, struct rilli_sel *sel, const char *reason,
                                     const void *obj)
 {
@@ -182,8 +174,12 @@ static inline int rilli_sel_park_on(struct rilli_p *p, struct rilli_sel *sel, co
     rilli_park_on(p, reason, obj);
     return rill_load_acq(&sel->state); /* acq: pairs with the claim CAS */
 }
-/* rilli_ready(g, 1) by a caller that read the current P (NULL: none) since its last switch.
- * Inline: an unbuffered handoff makes one, and this is its whole cost on a P. */
+static inline int rilli_sel_park(struct rilli_sel *sel, const char *reason, const void *obj)
+{
+    return rilli_sel_park_on(rilli_cur_p(), sel, reason, obj);
+}
+/* rilli_ready(g, 1) by a caller that read the current P since its last switch (NULL: look it
+ * up). Inline: an unbuffered handoff makes one, and this is its whole cost on a P. */
 static inline void rilli_ready_next_on(struct rilli_p *p, struct rilli_g *g)
 {
     if (rill_unlikely(!p)) {
@@ -200,17 +196,8 @@ static inline void rilli_ready_next_on(struct rilli_p *p, struct rilli_g *g)
         rilli_runq_push(p, old);
 }
 /* Wake the owner of a claimed sel (goroutine: make runnable, next on this P; thread: futex).
- * Call with no channel lock held. sel may be gone as soon as this returns. Inline: every
- * handoff makes one. */
-static inline void rilli_sel_wake(struct rilli_sel *sel)
-{
-    struct rilli_g *g = sel->g;
-    if (rill_likely(g))
-        rilli_ready(g, 1);
-    else
-        rilli_sel_wake_thread(sel);
-}
-/* rilli_sel_wake() with the current P already read, as rilli_ready_next_on(). */
+ * Call with no channel lock held. sel may be gone as soon as this returns. p: as for
+ * rilli_ready_next_on(). Inline: every handoff makes one. */
 static inline void rilli_sel_wake_on(struct rilli_p *p, struct rilli_sel *sel)
 {
     struct rilli_g *g = sel->g;
@@ -218,6 +205,10 @@ static inline void rilli_sel_wake_on(struct rilli_p *p, struct rilli_sel *sel)
         rilli_ready_next_on(p, g);
     else
         rilli_sel_wake_thread(sel);
+}
+static inline void rilli_sel_wake(struct rilli_sel *sel)
+{
+    rilli_sel_wake_on(NULL, sel);
 }
 /* The running G has returned: recycle it and run something else. Goroutine context. */
 void rilli_goexit(void); /* never returns; not marked noreturn so ASan does not
