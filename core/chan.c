@@ -381,11 +381,11 @@ static inline int unbuf_locked(struct rill_chan *c, int op, void *elem,
     return -EAGAIN;
 }
 
-int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
-                     struct rilli_chan_wake *wk)
+/* The buffered half of rilli_chan_op_locked(), out of line: the unbuffered half then saves
+ * no registers for its calls. */
+static int __attribute__((noinline)) ring_op_locked(struct rill_chan *c, int op, void *elem,
+                                                    struct rilli_chan_wake *wk)
 {
-    if (!c->cap)
-        return unbuf_locked(c, op, elem, self, &wk->sel);
     int r = op == RILL_SEND ? ring_push(c, elem) : ring_pop(c, elem);
     if (r == 1) {
         wk->op = op == RILL_SEND ? RILL_RECV : RILL_SEND;
@@ -394,6 +394,14 @@ int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct r
     if (r == -EPIPE && op == RILL_RECV)
         elem_zero(elem, c->esize);
     return r;
+}
+
+int rilli_chan_op_locked(struct rill_chan *c, int op, void *elem, const struct rilli_sel *self,
+                     struct rilli_chan_wake *wk)
+{
+    if (!c->cap)
+        return unbuf_locked(c, op, elem, self, &wk->sel);
+    return ring_op_locked(c, op, elem, wk);
 }
 
 void rilli_chan_wake(struct rill_chan *c, struct rilli_chan_wake *wk, struct rilli_p *p)
