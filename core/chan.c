@@ -133,6 +133,20 @@ static void cas_backoff(unsigned *spins)
         rill_cpu_relax();
 }
 
+/* The cell at pos, whose stamp was read, still holds last lap's value: the ring is full, or a
+ * consumer has claimed that value and is still reading it (head_lap_behind tells which). */
+static inline int cell_last_lap(const struct rill_chan *c, uint64_t pos, uint64_t stamp)
+{
+    return ((stamp + c->one_lap) & POS_MASK) == ((pos + 1) & POS_MASK);
+}
+
+/* Consumers are a whole lap behind pos: no one is reading the cell there, the ring is full. */
+static inline int head_lap_behind(struct rill_chan *c, uint64_t pos)
+{
+    /* acq: pairs with pop's CAS on head: a consumer's claim of the cell is seen */
+    return ((rill_load_acq(&c->head) + c->one_lap) & POS_MASK) == pos;
+}
+
 /* The common push, inline in rill_chan_send(): a free cell, no receiver waiting, not closed,
  * and no other producer in the way. 1 done; -EAGAIN full (the caller blocks: no need to look
  * again first, chan_block() re-tries under the lock); 0 anything else, and nothing changed
@@ -145,13 +159,8 @@ static inline int ring_push_fast(struct rill_chan *c, const void *elem)
         return 0;
     struct cell *cl = cell_at(c, t);          /* no flags: t is the position */
     uint64_t stamp = rill_load_acq(&cl->stamp); /* acq: as in ring_push() */
-    if (stamp != t) {
-        /* last lap's value still there, and no consumer mid-read: full (as ring_push()) */
-        if (((stamp + c->one_lap) & POS_MASK) == ((t + 1) & POS_MASK) &&
-            ((rill_load_acq(&c->head) + c->one_lap) & POS_MASK) == t) /* acq: as there */
-            return -EAGAIN;
-        return 0;
-    }
+    if (stamp != t) /* full: block at once (as ring_push()); else let ring_push() look again */
+        return cell_last_lap(c, t, stamp) && head_lap_behind(c, t) ? -EAGAIN : 0;
     if (!rill_cas_acqrel(&c->tail, &t, pos_next(c, t))) /* acq_rel: as in ring_push() */
         return 0;
     elem_copy(cl->data, elem, c->esize);
@@ -212,10 +221,8 @@ static int ring_push(struct rill_chan *c, const void *elem)
             cas_backoff(&spins); /* lost to another producer: let the line settle */
             continue;            /* t reloaded by the failed CAS */
         }
-        if (((stamp + c->one_lap) & POS_MASK) == ((pos + 1) & POS_MASK)) {
-            /* the cell still holds last lap's value: full, unless a consumer is mid-read */
-            uint64_t h = rill_load_acq(&c->head) & POS_MASK; /* acq: pairs with pop's CAS */
-            if (((h + c->one_lap) & POS_MASK) == pos)
+        if (cell_last_lap(c, pos, stamp)) { /* full, unless a consumer is mid-read */
+            if (head_lap_behind(c, pos))
                 return -EAGAIN;
             backoff(&spins);
         }
@@ -444,7 +451,8 @@ static int chan_unbuf_again(struct rill_chan *c, int op, void *elem);
 static int __attribute__((noinline)) chan_unbuf_park(struct rill_chan *c, int op, void *elem,
                                                      struct rilli_p *p)
 {
-    struct rilli_sel sel = {.g = p ? p->cur : NULL, .state = SEL_WAITING, .solo = 1};
+    struct rilli_sel sel;
+    rilli_sel_init(&sel, p, 1);
     struct rilli_waiter w = {.elem = elem, .sel = &sel};
     rilli_waitq_push(op == RILL_RECV ? &c->recvq : &c->sendq, &w);
     rilli_lock_release(&c->lock);
@@ -483,7 +491,8 @@ static int chan_block(struct rill_chan *c, int op, void *elem)
 {
     for (;;) {
         struct rilli_p *p = rilli_cur_p(); /* read each round: we may have moved */
-        struct rilli_sel sel = {.g = p ? p->cur : NULL, .state = SEL_WAITING, .solo = 1};
+        struct rilli_sel sel;
+        rilli_sel_init(&sel, p, 1);
         struct rilli_waiter w = {.elem = elem, .idx = 0, .sel = &sel};
         struct rilli_chan_wake wk = {0};
         rilli_lock_acquire(&c->lock);

@@ -186,7 +186,6 @@ void rilli_sel_wake_thread(struct rilli_sel *sel);
  * deadline (absolute ns, RILL_FOREVER) arms a timer that claims with SEL_TIMEOUT.
  * reason/obj describe the wait for the deadlock report. Returns sel->state. */
 int rilli_sel_wait(struct rilli_sel *sel, int64_t deadline, const char *reason, const void *obj);
-void rilli_sel_init(struct rilli_sel *sel);
 
 /* A spinlock for wait queues; held for a few instructions, never across a park. Spins with
  * pause, then yields the thread, so a preempted holder does not burn a core. */

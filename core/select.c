@@ -130,7 +130,8 @@ static int fast_pass(struct sel_state *s)
 /* Slow pass and wait. Returns a case index, -ETIMEDOUT, or SEL_RETRY. */
 static int slow_pass(struct sel_state *s, int64_t deadline)
 {
-    struct rilli_sel sel = {.g = s->p ? s->p->cur : NULL, .state = SEL_WAITING};
+    struct rilli_sel sel;
+    rilli_sel_init(&sel, s->p, 0);
     struct rilli_chan_wake wk = {0};
     lock_all(s);
     for (size_t k = 0; k < s->norder; k++) {

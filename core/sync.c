@@ -81,10 +81,10 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
     for (;;) {
         if ((rill_load_acq(&wg->state) >> 32) == 0) /* acq: pairs with the acq_rel add */
             return 0;
+        struct rilli_p *p = rilli_cur_p(); /* read each round: we may have moved */
         struct rilli_sel sel;
+        rilli_sel_init(&sel, p, 1);
         struct rilli_waiter w = {.sel = &sel};
-        rilli_sel_init(&sel);
-        sel.solo = 1;
         rilli_lock_acquire(&wg->lock);
         /* acq, not relaxed: a count of zero here returns at once, so this load must pair with
          * the done() that reached zero, as the one above does */
@@ -99,7 +99,7 @@ int rill_wg_wait(struct rill_waitgroup *wgp)
         }
         rilli_waitq_push(&wg->q, &w);
         rilli_lock_release(&wg->lock);
-        rilli_sel_park(&sel, "waitgroup wait", wgp);
+        rilli_sel_park_on(p, &sel, "waitgroup wait", wgp);
     }
 }
 
@@ -123,10 +123,10 @@ static void mutex_lock_slow(struct mutex *m, struct rill_mutex *mp)
         rill_cpu_relax();
     }
     for (;;) {
+        struct rilli_p *p = rilli_cur_p(); /* read each round: we may have moved */
         struct rilli_sel sel;
+        rilli_sel_init(&sel, p, 1);
         struct rilli_waiter w = {.sel = &sel};
-        rilli_sel_init(&sel);
-        sel.solo = 1;
         rilli_lock_acquire(&m->lock);
         rill_faa_acqrel(&m->state, WAITER); /* acq_rel: counted before the re-check */
         uint64_t v = rill_load_relaxed(&m->state);
@@ -139,7 +139,7 @@ static void mutex_lock_slow(struct mutex *m, struct rill_mutex *mp)
         }
         rilli_waitq_push(&m->q, &w);
         rilli_lock_release(&m->lock);
-        if (rilli_sel_park(&sel, "mutex lock", mp) == 0)
+        if (rilli_sel_park_on(p, &sel, "mutex lock", mp) == 0)
             return; /* handed the lock by the unlocker */
     }
 }

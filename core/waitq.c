@@ -96,15 +96,6 @@ void rilli_waitq_wake_all(struct rilli_waiter *list)
     }
 }
 
-void rilli_sel_init(struct rilli_sel *sel)
-{
-    sel->g = rilli_cur_g();
-    sel->state = SEL_WAITING;
-    sel->result = 0;
-    sel->futex = 0;
-    sel->solo = 0;
-}
-
 void rilli_sel_wake_thread(struct rilli_sel *sel)
 {
     /* rel: pairs with the acq load in rilli_sel_wait(); result/elem written before are seen */

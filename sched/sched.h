@@ -163,6 +163,17 @@ void rilli_ready_timer(struct rilli_g *g);
 void rilli_park(const char *reason, const void *obj);
 /* rilli_park() for a caller that already holds the current P (read since its last switch). */
 void rilli_park_on(struct rilli_p *p, const char *reason, const void *obj);
+/* A fresh wait record for the running G of p, the current P read since the caller's last
+ * switch (NULL on a thread without one: the record then waits on its futex). solo: see
+ * struct rilli_sel. */
+static inline void rilli_sel_init(struct rilli_sel *sel, struct rilli_p *p, int solo)
+{
+    sel->g = p ? p->cur : NULL;
+    sel->state = SEL_WAITING;
+    sel->result = 0;
+    sel->futex = 0;
+    sel->solo = solo;
+}
 /* rilli_sel_wait(sel, RILL_FOREVER, ...) with the goroutine case inline: every blocking
  * channel operation without a deadline parks through here. p: the current P, read since the
  * caller's last switch (NULL on a thread without one), whose running G is sel->g. */
