@@ -26,6 +26,11 @@
 
 #define S rilli_sched
 
+/* How often an idle P looks at the others while any of them runs: a stuck P's runnext
+ * waits up to about twice this (sched.c RUNNEXT_STUCK_NS is the same), and an idle P costs
+ * a wake and a short spin per period. An idle runtime polls nothing. */
+#define IDLE_POLL_NS 1000000
+
 void rilli_wakep(void)
 {
     struct rilli_p *me = rilli_cur_p();
@@ -62,7 +67,7 @@ void rilli_wakep(void)
 static int work_visible(struct rilli_p *p)
 {
     /* acq: pairs with the rel stores in rilli_gq_put() and rilli_sched_stop_all() */
-    if (p->runnext || p->timerq || rill_load_acq(&S.gq_n) || rill_load_acq(&S.stopping))
+    if (rill_load_relaxed(&p->runnext) || p->timerq || rill_load_acq(&S.gq_n) || rill_load_acq(&S.stopping))
         return 1;
     for (int i = 0; i < S.nproc; i++)
         if (!rilli_runq_empty(S.allp[i]))
@@ -119,6 +124,10 @@ void rilli_p_idle(struct rilli_p *p)
         }
         if (d == DEADLOCK_MAYBE && (timeout < 0 || timeout > DEADLOCK_POLL_NS))
             timeout = DEADLOCK_POLL_NS;
+    } else if (rilli_runnext_stealable() && (timeout < 0 || timeout > IDLE_POLL_NS)) {
+        /* Another P runs: look again soon, in case it keeps running one G while another
+         * waits in its runnext, which wakes nobody (sched.c, "Taking runnext"). */
+        timeout = IDLE_POLL_NS;
     }
     rilli_io_wait(&p->io, timeout);
     idle_leave(p);

@@ -26,19 +26,21 @@
  *
  * Invariants:
  *  1. p->cur is the G whose stack the worker runs on (NULL on g0); only the owner writes it.
- *  2. runnext is touched only by the owner: readying a G from another P goes to that P's
- *     own queue, so no CAS is needed on runnext.
+ *  2. Only the owner puts a G in runnext (readying a G from another P goes to that P's own
+ *     queue), with plain stores; a thief takes it only from a stuck P ("Taking runnext").
  *  3. Once 'stopping' is set no new G is picked; workers leave their loop at the next pick.
  *
  * Rejected: a single shared run queue (one contended cache line per operation); letting
- * thieves take runnext (Go does, after a 3 us grace; here a runnext G runs within a few
- * hundred ns because goroutines park on every blocking call).
+ * thieves take runnext after a few us, as Go does (here a runnext G runs within a few hundred
+ * ns because goroutines park on every blocking call; only a P stuck for 1 ms gives it up).
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -222,7 +224,8 @@ static struct rilli_g *__attribute__((noinline)) pick_rare(struct rilli_p *p, ui
     /* A burst of sleepers due at once (thousands) takes at most TIMERQ_STREAK picks in a row
      * while the run queue waits; then one pick goes to runnext or the queue, so new work and
      * yielders keep moving without leaving sleepers behind all of it. */
-    if (p->timerq_streak >= TIMERQ_STREAK && (p->runnext || !rilli_runq_empty(p))) {
+    if (p->timerq_streak >= TIMERQ_STREAK &&
+        (rill_load_relaxed(&p->runnext) || !rilli_runq_empty(p))) { /* relaxed: owner */
         p->timerq_streak = 0;
         return NULL;
     }
@@ -252,19 +255,20 @@ static inline __attribute__((always_inline)) struct rilli_g *sched_pick(struct r
         if (g)
             return g;
     }
-    if (p->runnext) {
-        struct rilli_g *g = p->runnext;
-        p->runnext = NULL;
-        if (++p->runnext_streak < RUNNEXT_MAX || rilli_runq_empty(p))
-            return g;
-        rilli_runq_push(p, g);
+    struct rilli_g *g = rill_load_relaxed(&p->runnext); /* relaxed: see "Taking runnext" */
+    if (g) {
+        rill_store_relaxed(&p->runnext, NULL);
+        if (rill_likely(g = rilli_runnext_check(p, g))) {
+            if (++p->runnext_streak < RUNNEXT_MAX || rilli_runq_empty(p))
+                return g;
+            rilli_runq_push(p, g);
+        }
     }
     /* The newest spawn next, as Go's newproc puts it in runnext: a goroutine that spawns
      * and then waits for its children runs them closer to depth-first. */
     if (rill_load_relaxed(&p->spawnnext) && /* relaxed: a hint, the xchg decides */
         (++p->runnext_streak < RUNNEXT_MAX || rilli_runq_empty(p))) {
-        struct rilli_g *g = rilli_spawnnext_take(p);
-        if (g)
+        if ((g = rilli_spawnnext_take(p)))
             return g;
     }
     p->runnext_streak = 0;
@@ -306,28 +310,129 @@ static int spin_allowed(struct rilli_p *p)
 #define STEAL_BACKLOG 8
 #define STUCK_NS (SPIN_NS / 2)
 
-/* May p take from v's short queue? Yes when v's goroutines yield (since p looked, at most
- * SPIN_NS ago): they have CPU work to do and say others may run, which is what a second
- * worker is for (Go's Gosched sends the G to the global queue for the same reason). Yes when
- * v has not picked a G for STUCK_NS since p first saw its queue non-empty at this schedtick
- * (the count only grows, so an unchanged value means no pick at all in between, however
- * long p looked away). No while v keeps switching. */
-static int victim_shares(struct rilli_p *p, struct rilli_p *v, int64_t now)
+/* What p has seen of v: whether v's goroutines yield (since p looked, at most SPIN_NS ago),
+ * and how long v has gone without a pick since p first saw its schedtick at this value (0
+ * when it moved; the count only grows, so an unchanged value means no pick at all in
+ * between, however long p looked away). */
+static int64_t victim_stuck(struct rilli_p *p, struct rilli_p *v, int64_t now, int *yielding)
 {
     struct steal_seen *s = &p->steal_seen[v->id];
     /* relaxed: hints that only steer stealing; the ring's CAS decides what is taken */
     uint32_t tick = rill_load_relaxed(&v->schedtick), yields = rill_load_relaxed(&v->nyield);
-    int yielding = s->seen && now - s->seen <= SPIN_NS && s->yields != yields;
+    *yielding = s->seen && now - s->seen <= SPIN_NS && s->yields != yields;
     s->seen = now;
     s->yields = yields;
-    if (yielding)
-        return 1;
     if (!s->since || s->tick != tick) {
         s->tick = tick;
         s->since = now;
         return 0;
     }
-    return now - s->since >= STUCK_NS;
+    return now - s->since;
+}
+
+/* May p take from v's short queue? Yes when v's goroutines yield: they have CPU work to do
+ * and say others may run, which is what a second worker is for (Go's Gosched sends the G to
+ * the global queue for the same reason). Yes when v is stuck for STUCK_NS. No while v keeps
+ * switching. */
+static int victim_shares(struct rilli_p *p, struct rilli_p *v, int64_t now)
+{
+    int yielding;
+    int64_t stuck = victim_stuck(p, v, now, &yielding);
+    return yielding || stuck >= STUCK_NS;
+}
+
+/*
+ * Taking runnext. A G readied by a channel operation waits in its P's runnext, and the P
+ * wakes no thief for it: the P switches to it within a switch or two. Unless the G that
+ * readied it goes on computing: then it would wait for as long as that runs. So a P that
+ * has not picked a G for RUNNEXT_STUCK_NS gives its runnext to a thief, as Go's runqsteal
+ * takes runnext from a P that keeps running one G; the thief is an idle P, which polls every
+ * IDLE_POLL_NS while any P runs (park.c).
+ *
+ * The owner takes and replaces runnext with a plain load and store (no locked instruction on
+ * a handoff), then loads rn_seq; a thief announces its attempt by bumping rn_seq, then
+ * calls membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which runs a full fence on every CPU
+ * that runs one of our threads, then CASes runnext to NULL. Dekker, with the membarrier as
+ * the owner's fence: if the thief's load saw g in runnext, the owner's store over it had not
+ * yet been made visible, so the owner's load of rn_seq comes after the fence and sees the
+ * attempt. The owner then resolves under rn_steal.lock, once the attempt is over: rn_steal.g
+ * is the G a thief took, and the owner drops it if that is the G it had in hand. A thief
+ * takes nothing while a taken G waits to be resolved, so the record is not overwritten
+ * before the owner sees it; and the owner resolves at every placement as well as every take,
+ * so the record never names an earlier placement of the G now in hand (that G had to run,
+ * park and be readied again since, all after the thief's bump of rn_seq). Without
+ * membarrier (seccomp, old kernels), runnext is never taken.
+ */
+#define RUNNEXT_STUCK_NS 1000000
+static int runnext_stealable; /* membarrier(PRIVATE_EXPEDITED) is registered */
+
+static void runnext_steal_init(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    runnext_stealable = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                        syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+                                0) == 0;
+}
+
+int rilli_runnext_stealable(void)
+{
+    return runnext_stealable;
+}
+
+static void rn_lock(struct runnext_steal *r)
+{
+    for (int zero = 0; !rill_cas_acq(&r->lock, &zero, 1); zero = 0)
+        rill_cpu_relax();
+}
+
+static void rn_unlock(struct runnext_steal *r)
+{
+    rill_store_rel(&r->lock, 0); /* rel: pairs with the CAS in rn_lock() */
+}
+
+struct rilli_g *rilli_runnext_resolve(struct rilli_p *p, struct rilli_g *g)
+{
+    struct runnext_steal *r = &p->rn_steal;
+    rn_lock(r); /* every attempt announced so far is over */
+    p->rn_seen = rill_load_relaxed(&p->rn_seq);
+    if (g && r->g == g)
+        g = NULL; /* that thief runs it */
+    r->g = NULL;
+    rn_unlock(r);
+    return g;
+}
+
+void rilli_runnext_displaced(struct rilli_p *p, struct rilli_g *old)
+{
+    if ((old = rilli_runnext_check(p, old)))
+        rilli_runq_push(p, old);
+}
+
+static struct rilli_g *runnext_steal(struct rilli_p *v)
+{
+    struct runnext_steal *r = &v->rn_steal;
+    int zero = 0;
+    if (!rill_cas_acq(&r->lock, &zero, 1)) /* acq: pairs with rn_unlock() */
+        return NULL;                        /* another thief, or the owner resolving */
+    struct rilli_g *g = NULL;
+    if (!r->g) { /* else the owner has yet to resolve the last one taken */
+        rill_store_relaxed(&v->rn_seq, v->rn_seq + 1); /* relaxed: the membarrier orders it */
+        syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+        g = rill_load_acq(&v->runnext); /* acq: pairs with the rel store in
+                                          rilli_ready_next_on() */
+        if (g && rill_cas_acqrel(&v->runnext, &g, NULL)) {
+            r->g = g;
+            rill_tsan_acquire(g);
+        } else {
+            g = NULL;
+        }
+    }
+    rn_unlock(r);
+    return g;
 }
 
 static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
@@ -340,11 +445,18 @@ static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
             continue;
         if (rilli_timer_when0(&v->timers) <= now)
             rilli_timer_run(v, now);
-        if (rilli_runq_empty(v))
+        struct rilli_g *g;
+        if (rilli_runq_empty(v)) {
+            int yielding;
+            /* relaxed: a hint; runnext_steal() decides */
+            if (runnext_stealable && rill_load_relaxed(&v->runnext) &&
+                victim_stuck(p, v, now, &yielding) >= RUNNEXT_STUCK_NS &&
+                (g = runnext_steal(v)))
+                return g;
             continue;
+        }
         unsigned min = victim_shares(p, v, now) ? 1 : STEAL_BACKLOG;
-        struct rilli_g *g = rilli_runq_steal(p, v, min);
-        if (g)
+        if ((g = rilli_runq_steal(p, v, min)))
             return g;
     }
     return NULL;
@@ -716,6 +828,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
     rilli_stack_global_init(stack, cfg ? cfg->flags : 0);
     rilli_io_global_init();
     rilli_panic_install();
+    runnext_steal_init();
     int rc = sched_create(config_workers(cfg));
     if (rc < 0)
         goto out;

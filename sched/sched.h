@@ -24,7 +24,12 @@ struct rilli_p {
     /* ---- owner worker only --------------------------------------------------------------- */
     struct rilli_g *cur;      /* G running on this P (NULL in the scheduler loop) */
     struct rilli_g g0;        /* the worker's own stack: the scheduler loop runs here */
-    struct rilli_g *runnext;  /* G to run next (woken by this P's channel op); owner only */
+    struct rilli_g *runnext;  /* G to run next (woken by this P's channel op). The owner
+                                 reads and writes it with plain accesses; a thief may take
+                                 it from a stuck victim (see struct runnext_steal) */
+    uint32_t rn_seq;          /* a thief's attempts on runnext, announced: thieves bump it
+                                 (rarely), the owner reads it after each take or placement */
+    uint32_t rn_seen;         /* rn_seq as of the owner's last resolve */
     struct rilli_g *dead;     /* G that exited; its stack is recycled after the next switch */
     struct rilli_g *timerq, *timerq_tail; /* Gs woken by timers this P fired: run before
                                              the run queue (Go readies them into runnext) */
@@ -54,6 +59,11 @@ struct rilli_p {
     struct rilli_g *spawnnext rill_cacheline_aligned; /* the newest G a goroutine spawned here:
                                          runs when the spawner blocks; owner and thieves xchg */
     int idle rill_cacheline_aligned; /* 1: on the idle list (sleeps or about to); CAS by wakers */
+    /* A thief's attempts on runnext (sched.c, "Taking runnext"): one at a time, under lock. */
+    struct runnext_steal {
+        int lock;              /* held by the thief making an attempt, or the owner resolving */
+        struct rilli_g *g;     /* a G taken and not yet resolved by the owner, or NULL */
+    } rn_steal rill_cacheline_aligned;
     struct timer_heap timers;
 };
 
@@ -189,6 +199,21 @@ static inline int rilli_sel_park(struct rilli_sel *sel, const char *reason, cons
 {
     return rilli_sel_park_on(rilli_cur_p(), sel, reason, obj);
 }
+/* The owner loaded g (or NULL) from runnext, then stored over it: g, or NULL when a thief
+ * took it first (sched.c, "Taking runnext"). The store and this load are plain: the thief's
+ * membarrier orders them, and the compiler barrier keeps them in this order. */
+struct rilli_g *rilli_runnext_resolve(struct rilli_p *p, struct rilli_g *g);
+static inline struct rilli_g *rilli_runnext_check(struct rilli_p *p, struct rilli_g *g)
+{
+    rill_barrier();
+    /* relaxed: a thief announces its attempt here before its membarrier, so a change is seen
+     * whenever the attempt could have seen g (Dekker, the fence being the membarrier) */
+    if (rill_unlikely(rill_load_relaxed(&p->rn_seq) != p->rn_seen))
+        return rilli_runnext_resolve(p, g);
+    return g;
+}
+/* The slow path of a placement in runnext: resolve, then queue the displaced G, if any. */
+void rilli_runnext_displaced(struct rilli_p *p, struct rilli_g *old);
 /* rilli_ready(g, 1) by a caller that read the current P since its last switch (NULL: look it
  * up). Inline: an unbuffered handoff makes one, and this is its whole cost on a P. */
 static inline void rilli_ready_next_on(struct rilli_p *p, struct rilli_g *g)
@@ -200,11 +225,15 @@ static inline void rilli_ready_next_on(struct rilli_p *p, struct rilli_g *g)
     rill_store_relaxed(&g->status, G_RUNNABLE); /* relaxed: informational */
     /* A channel partner: it runs on this P within a switch or two, and so does the G it
      * displaces from runnext, which is usually the other end of the same exchange. Waking a
-     * thief for either only spreads one conversation over two cores. */
-    struct rilli_g *old = p->runnext;
-    p->runnext = g;
-    if (old)
-        rilli_runq_push(p, old);
+     * thief for either only spreads one conversation over two cores (a P that then stops
+     * switching has its runnext taken by the idle poll instead: sched.c). */
+    struct rilli_g *old = rill_load_relaxed(&p->runnext);
+    rill_tsan_release(g);
+    rill_store_rel(&p->runnext, g); /* rel: a thief's CAS acquires g */
+    rill_barrier(); /* as in rilli_runnext_check(), which checks with old NULL too: a G taken
+                       from runnext before is resolved before g can be taken */
+    if (rill_unlikely(old || rill_load_relaxed(&p->rn_seq) != p->rn_seen))
+        rilli_runnext_displaced(p, old);
 }
 /* Wake the owner of a claimed sel (goroutine: make runnable, next on this P; thread: futex).
  * Call with no channel lock held. sel may be gone as soon as this returns. p: as for
@@ -229,6 +258,9 @@ void rilli_sched_after_switch(struct rilli_g *self, struct rilli_p *p);
 
 void rilli_gq_put(struct rilli_g *g);                           /* any */
 struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch);     /* a P */
+
+/* sched.c: may a thief take a stuck P's runnext (membarrier available)? */
+int rilli_runnext_stealable(void);
 
 /* park.c: idle workers */
 void rilli_wakep(void);                                         /* any context */

@@ -223,6 +223,68 @@ static int queued_goroutines_run_while_their_worker_computes(void)
     return T_EXIT_PASS;
 }
 
+/* A goroutine that a channel operation woke waits in its waker's runnext, which wakes no
+ * other worker. If the waker then computes without blocking, the woken goroutine must still
+ * run: an idle worker takes it (2 workers and up), as Go's would. Each round the receiver
+ * parks again and the waker wakes it again on its own worker, so a worker that lost its
+ * runnext G to a thief gets the same G back in runnext, round after round; any G run twice
+ * or lost shows up as a wrong value, a stall or a crash. Unbuffered and buffered. */
+enum { WOKEN_ROUNDS = 40 };
+static _Atomic int woken_seen;
+
+struct woken_args {
+    struct rill_chan *c;
+    struct rill_waitgroup *wg;
+};
+
+static void woken_receiver(void *arg)
+{
+    struct woken_args *a = arg;
+    struct rill_chan *c = a->c;
+    for (int i = 0; i < WOKEN_ROUNDS; i++) {
+        int v = -1;
+        T_OK(rill_chan_recv(c, &v));
+        T_CHECKF(v == i, "received %d, want %d", v, i);
+        atomic_store(&woken_seen, v + 1);
+    }
+    rill_wg_done(a->wg);
+}
+
+static void busy_waker_body(void *arg)
+{
+    size_t cap = *(size_t *)arg;
+    struct rill_chan *c = rill_chan_make(sizeof(int), cap);
+    T_CHECK(c != NULL);
+    atomic_store(&woken_seen, 0);
+    struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
+    T_OK(rill_wg_add(&wg, 1));
+    struct woken_args a = {c, &wg};
+    T_OK(rill_go(woken_receiver, &a, sizeof a));
+    for (int i = 0; i < WOKEN_ROUNDS; i++) {
+        rill_sleep(RILL_MS(1)); /* the receiver parks in recv; the other worker goes idle */
+        T_OK(rill_chan_send(c, &i));
+        int64_t t0 = t_now(), end = t0 + RILL_MS(500);
+        while (atomic_load(&woken_seen) != i + 1 && t_now() < end)
+            ; /* computes: no yield, no blocking call */
+        T_CHECKF(atomic_load(&woken_seen) == i + 1,
+                 "capacity %zu, round %d: the goroutine this one woke did not run within "
+                 "500 ms while it computed",
+                 cap, i);
+    }
+    rill_wg_wait(&wg);
+    rill_chan_free(c);
+}
+
+static int goroutine_woken_by_a_computing_one_runs_on_another_worker(void)
+{
+    if (t_workers() < 2)
+        T_SKIP("needs a second worker");
+    size_t caps[] = {0, 1};
+    for (int k = 0; k < 2; k++)
+        t_run(busy_waker_body, &caps[k]);
+    return T_EXIT_PASS;
+}
+
 /* Goroutines that only yield to each other have CPU work to do: with 2 workers both must get
  * some of it, though every one of them was spawned on the same worker, whose queue stays
  * short. Each yielder notes the thread it last ran on; a worker is a thread. (The thief's
@@ -379,5 +441,6 @@ T_MAIN(T_CASE(two_yielders_on_one_worker_both_progress),
        T_CASE(timers_fire_while_others_spin_on_yield),
        T_CASE(spawned_goroutine_runs_while_spawner_computes),
        T_CASE(queued_goroutines_run_while_their_worker_computes),
+       T_CASE(goroutine_woken_by_a_computing_one_runs_on_another_worker),
        T_CASE(yielding_goroutines_spread_over_workers),
        T_CASE(control_words_are_per_goroutine))
