@@ -26,9 +26,9 @@
 
 #define S rilli_sched
 
-/* How often an idle P looks at the others while any of them runs: a stuck P's runnext
- * waits up to about twice this (sched.c RUNNEXT_STUCK_NS is the same), and an idle P costs
- * a wake and a short spin per period. An idle runtime polls nothing. */
+/* How often an idle P looks at the others while any of them runs: a G queued behind one
+ * that runs for long waits up to about twice this (sched.c, STUCK_NS and RUNNEXT_STUCK_NS),
+ * and an idle P costs a wake and a short spin per period. An idle runtime polls nothing. */
 #define IDLE_POLL_NS 1000000
 
 void rilli_wakep(void)
@@ -124,9 +124,10 @@ void rilli_p_idle(struct rilli_p *p)
         }
         if (d == DEADLOCK_MAYBE && (timeout < 0 || timeout > DEADLOCK_POLL_NS))
             timeout = DEADLOCK_POLL_NS;
-    } else if (rilli_runnext_stealable() && (timeout < 0 || timeout > IDLE_POLL_NS)) {
-        /* Another P runs: look again soon, in case it keeps running one G while another
-         * waits in its runnext, which wakes nobody (sched.c, "Taking runnext"). */
+    } else if (timeout < 0 || timeout > IDLE_POLL_NS) {
+        /* Another P runs: look again soon, in case it keeps running one G while others
+         * wait behind it, in its queue or in its runnext, which wakes nobody (sched.c,
+         * STUCK_NS and "Taking runnext"). */
         timeout = IDLE_POLL_NS;
     }
     rilli_io_wait(&p->io, timeout);

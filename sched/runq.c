@@ -30,12 +30,15 @@ struct rilli_g *rilli_spawnnext_take(struct rilli_p *p)
     return g;
 }
 
-struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min)
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min,
+                                 unsigned max)
 {
     unsigned n = ck_ring_size(&victim->runq);
     if (n == 0 || n < min) /* a lone fresh spawn only once any G may be taken */
         return min <= 1 ? rilli_spawnnext_take(victim) : NULL;
     unsigned take = n - n / 2;
+    if (take > max)
+        take = max;
     struct rilli_g *first = rilli_runq_get(victim);
     if (!first)
         return NULL;

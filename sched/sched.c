@@ -243,9 +243,8 @@ static inline __attribute__((always_inline)) struct rilli_g *sched_pick(struct r
     /* acq: pairs with the rel store in rilli_sched_stop_all(). */
     if (rill_unlikely(rill_load_acq(&S.stopping)))
         return NULL;
-    uint32_t tick = p->schedtick + 1;
-    /* relaxed: owner-only, but thieves watch it move (victim_shares) */
-    rill_store_relaxed(&p->schedtick, tick);
+    uint32_t tick = ++p->picks;
+    rill_store_relaxed(&p->schedtick, tick); /* relaxed: thieves watch it move (victim_stuck) */
     /* pick_rare() has work on a timer tick only while this P has timers, or on a global tick,
      * or while timer-woken Gs wait: a channel exchange with no timers makes no call here. */
     if (rill_unlikely((tick % TIMER_TICK == 0 &&
@@ -300,15 +299,25 @@ static int spin_allowed(struct rilli_p *p)
  * handoff there is a switch, across two cores it is a cache-line transfer per item and often
  * a wake. Taking any G from a short queue split such groups over both workers: 4x4 senders
  * and receivers on one unbuffered channel ran 7x slower at 2 workers than at 1, and a worker
- * pool 2x slower. So a thief takes a victim's backlog (STEAL_BACKLOG Gs or more: more work
- * than one P gets through soon, as after a burst of spawns), or, from a shorter queue, only
- * when the victim's goroutines yield (CPU work), or when it is stuck: it has not picked a G
- * for STUCK_NS, so it runs one goroutine for long and the queue waits on it. A P that keeps
- * switching over channels keeps its queue (RUNNEXT_MAX already bounds how long a queued G
- * waits behind a runnext exchange).
+ * pool 2x slower. So a thief takes half of a victim's backlog (STEAL_BACKLOG Gs or more:
+ * more work than one P gets through soon, as after a burst of spawns), or, from a shorter
+ * queue, half only when the victim's goroutines yield (CPU work that says others may run),
+ * and one G when it is stuck: it has not picked a G for STUCK_NS, so it runs one goroutine
+ * for long and the queue waits on it. A P that keeps switching over channels keeps its queue
+ * (RUNNEXT_MAX already bounds how long a queued G waits behind a runnext exchange).
+ *
+ * The long runner is often a producer filling a big buffer for the very goroutines queued
+ * behind it (1024 sends take about 15 us), or the consumer draining it. At 5 us such a P
+ * counted as stuck, and taking half its queue moved the group to the other core, where every
+ * item then crossed between caches and the Gs woken across went back and forth: at 2
+ * workers, 4 producers into a 1024-slot channel ran at 7-12 M items/s against 60 at one
+ * worker (Go: 14-17), and 4x4 at 17-50. With 50 us and one G at a time: 45-60 and 53-95.
+ * A thief that comes back while the victim is still stuck takes the next. An idle P looks
+ * at least every IDLE_POLL_NS (park.c), so a queue behind a goroutine that computes for
+ * 1 ms or more is taken within about two of those.
  */
 #define STEAL_BACKLOG 8
-#define STUCK_NS (SPIN_NS / 2)
+#define STUCK_NS 50000
 
 /* What p has seen of v: whether v's goroutines yield (since p looked, at most SPIN_NS ago),
  * and how long v has gone without a pick since p first saw its schedtick at this value (0
@@ -328,17 +337,6 @@ static int64_t victim_stuck(struct rilli_p *p, struct rilli_p *v, int64_t now, i
         return 0;
     }
     return now - s->since;
-}
-
-/* May p take from v's short queue? Yes when v's goroutines yield: they have CPU work to do
- * and say others may run, which is what a second worker is for (Go's Gosched sends the G to
- * the global queue for the same reason). Yes when v is stuck for STUCK_NS. No while v keeps
- * switching. */
-static int victim_shares(struct rilli_p *p, struct rilli_p *v, int64_t now)
-{
-    int yielding;
-    int64_t stuck = victim_stuck(p, v, now, &yielding);
-    return yielding || stuck >= STUCK_NS;
 }
 
 /*
@@ -455,8 +453,10 @@ static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
                 return g;
             continue;
         }
-        unsigned min = victim_shares(p, v, now) ? 1 : STEAL_BACKLOG;
-        if ((g = rilli_runq_steal(p, v, min)))
+        int yielding;
+        int64_t stuck = victim_stuck(p, v, now, &yielding);
+        if ((g = rilli_runq_steal(p, v, yielding ? 1 : STEAL_BACKLOG, RUNQ_SIZE)) ||
+            (stuck >= STUCK_NS && (g = rilli_runq_steal(p, v, 1, 1))))
             return g;
     }
     return NULL;
@@ -601,7 +601,7 @@ void rill_yield(void)
         return;
     }
     rill_store_relaxed(&g->status, G_RUNNABLE);    /* relaxed: informational */
-    rill_store_relaxed(&p->nyield, p->nyield + 1); /* relaxed: owner-only; thieves watch it */
+    rill_store_relaxed(&p->nyield, ++p->yields); /* relaxed: thieves watch it (victim_stuck) */
     rilli_runq_push(p, g);
     switch_to(p, g, next);
 }

@@ -34,9 +34,8 @@ struct rilli_p {
     struct rilli_g *timerq, *timerq_tail; /* Gs woken by timers this P fired: run before
                                              the run queue (Go readies them into runnext) */
     uint32_t timerq_streak;   /* consecutive timerq picks; bounds runq starvation */
-    uint32_t schedtick;       /* counts picks; paces global-queue and timer checks; read
-                                 by thieves (relaxed) to see that this P moves */
-    uint32_t nyield;          /* rill_yield calls; read by thieves (relaxed) */
+    uint32_t picks;           /* counts picks; paces global-queue and timer checks */
+    uint32_t yields;          /* counts rill_yield calls */
     uint32_t runnext_streak;  /* consecutive runnext picks; bounds runq starvation */
     uint64_t rand;            /* xorshift state for select and steal order */
     int spinning;             /* counted in sched.nspinning */
@@ -58,6 +57,10 @@ struct rilli_p {
     ck_ring_buffer_t runq_buf[RUNQ_SIZE];
     struct rilli_g *spawnnext rill_cacheline_aligned; /* the newest G a goroutine spawned here:
                                          runs when the spawner blocks; owner and thieves xchg */
+    /* picks and yields as thieves see them (relaxed): the owner only stores here, so a
+     * thief watching it (victim_stuck) never turns the owner's own loads into misses */
+    uint32_t schedtick rill_cacheline_aligned;
+    uint32_t nyield;
     int idle rill_cacheline_aligned; /* 1: on the idle list (sleeps or about to); CAS by wakers */
     /* A thief's attempts on runnext (sched.c, "Taking runnext"): one at a time, under lock. */
     struct runnext_steal {
@@ -97,8 +100,9 @@ extern struct rilli_sched rilli_sched;
  * push or a get, and a call each cost more than the ring operation itself. */
 void rilli_runq_spill(struct rilli_p *p, struct rilli_g *g);    /* owner; queue full */
 struct rilli_g *rilli_spawnnext_take(struct rilli_p *p);        /* owner or thief */
-/* Thief: take half of victim's queue if it holds at least min Gs. */
-struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min);
+/* Thief: take half of victim's queue, at most max Gs, if it holds at least min Gs. */
+struct rilli_g *rilli_runq_steal(struct rilli_p *p, struct rilli_p *victim, unsigned min,
+                                 unsigned max);
 
 /* Owner: append g; 0 when the queue is full. */
 static inline int rilli_runq_put(struct rilli_p *p, struct rilli_g *g)
