@@ -360,6 +360,23 @@ static const char *wait_reason(int op)
 
 /* ---- one operation, lock held ------------------------------------------------------------- */
 
+/* A select won through c (lock held) keeps no record on c: its owner, once woken, does not
+ * touch c again, so whoever completed the handoff may free c as soon as its own call returns
+ * (rill_chan_free). The claim removed the winning record; a select with another case on c
+ * (both directions, or the same one twice) has more. */
+static void __attribute__((noinline)) unlink_sel(struct rill_chan *c, const struct rilli_sel *sel)
+{
+    for (int op = RILL_SEND; op <= RILL_RECV; op++) {
+        struct rilli_waitq *q = op == RILL_RECV ? &c->recvq : &c->sendq;
+        for (struct rilli_waiter *w = q->head, *next; w; w = next) {
+            next = w->next;
+            if (w->sel == sel)
+                rilli_waitq_remove(q, w);
+        }
+        flag_sync(c, op);
+    }
+}
+
 /* The unbuffered half of rilli_chan_op_locked(): hand the value to or from a queued partner
  * (*partner is then set: wake it once the lock is dropped), or -EPIPE when closed, or -EAGAIN.
  * Lock held. Inline: chan_unbuf() runs it on every blocking handoff. */
@@ -379,6 +396,8 @@ static inline int unbuf_locked(struct rill_chan *c, int op, void *elem,
         }
         w->sel->result = 0;
         *partner = w->sel;
+        if (rill_unlikely(!w->sel->solo))
+            unlink_sel(c, w->sel);
         return 0;
     }
     if (c->closed) { /* a receive: nothing left to take */

@@ -39,23 +39,27 @@ struct sel_state {
     struct rilli_p *p;          /* the current P, read again after every park (NULL: none) */
 };
 
-static void lock_all(struct sel_state *s)
+/* Lock, unlock or leave the queues of every channel but skip (NULL: all). */
+static void lock_all(struct sel_state *s, const struct rill_chan *skip)
 {
     for (size_t i = 0; i < s->nlocks; i++)
-        rilli_chan_lock(s->locks[i]);
+        if (s->locks[i] != skip)
+            rilli_chan_lock(s->locks[i]);
 }
 
-static void unlock_all(struct sel_state *s)
+static void unlock_all(struct sel_state *s, const struct rill_chan *skip)
 {
     for (size_t i = s->nlocks; i-- > 0;)
-        rilli_chan_unlock(s->locks[i]);
+        if (s->locks[i] != skip)
+            rilli_chan_unlock(s->locks[i]);
 }
 
-static void dequeue_all(struct sel_state *s)
+static void dequeue_all(struct sel_state *s, const struct rill_chan *skip)
 {
     for (size_t k = 0; k < s->norder; k++) {
         int i = s->order[k];
-        rilli_chan_dequeue(s->cases[i].chan, s->cases[i].op, &s->w[i]);
+        if (s->cases[i].chan != skip)
+            rilli_chan_dequeue(s->cases[i].chan, s->cases[i].op, &s->w[i]);
     }
 }
 
@@ -133,7 +137,7 @@ static int slow_pass(struct sel_state *s, int64_t deadline)
     struct rilli_sel sel;
     rilli_sel_init(&sel, s->p, 0);
     struct rilli_chan_wake wk = {0};
-    lock_all(s);
+    lock_all(s, NULL);
     for (size_t k = 0; k < s->norder; k++) {
         int i = s->order[k];
         s->w[i] = (struct rilli_waiter){.sel = &sel, .elem = s->cases[i].elem, .idx = i};
@@ -144,20 +148,25 @@ static int slow_pass(struct sel_state *s, int64_t deadline)
         struct rill_case *cs = &s->cases[i];
         int r = rilli_chan_op_locked(cs->chan, cs->op, cs->elem, &sel, &wk);
         if (r != -EAGAIN) {
-            dequeue_all(s);
-            unlock_all(s);
+            dequeue_all(s, NULL);
+            unlock_all(s, NULL);
             rilli_chan_wake(cs->chan, &wk, s->p);
             cs->result = r;
             return i;
         }
     }
-    unlock_all(s);
+    unlock_all(s, NULL);
     int st = deadline == RILL_FOREVER ? rilli_sel_park_on(s->p, &sel, "select", NULL)
                                       : rilli_sel_wait(&sel, deadline, "select", NULL);
     s->p = rilli_cur_p(); /* we may have moved */
-    lock_all(s);
-    dequeue_all(s);
-    unlock_all(s);
+    /* Won through a channel: its partner already took every record of ours off it
+     * (unlink_sel in chan.c) and may have freed it since, as a receiver may once it has the
+     * value; so leave that channel alone. The lock of every other one still waits out anyone
+     * who met a record of ours there. */
+    const struct rill_chan *won = st >= 0 ? s->cases[st].chan : NULL;
+    lock_all(s, won);
+    dequeue_all(s, won);
+    unlock_all(s, won);
     if (st >= 0) {
         s->cases[st].result = sel.result;
         return st;

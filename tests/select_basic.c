@@ -295,6 +295,66 @@ static int select_send_and_recv_same_channel_never_self_pairs(void)
     return T_EXIT_PASS;
 }
 
+/* As in Go, the goroutine that completed a handoff may free the channel as soon as its own
+ * call returns, while the select it paired with is still waking up: the select must not
+ * touch that channel again. Three shapes: the select sends, the select receives, and the
+ * select has two cases on the channel (the one that did not win must be gone from it too).
+ * The freed memory is handed straight out again as a new channel, which a late access would
+ * corrupt; under ASan any late access is a heap-use-after-free. */
+struct free_race {
+    struct rill_chan *c;
+    struct rill_waitgroup *wg;
+    int shape;
+};
+
+static void parked_select(void *arg)
+{
+    struct free_race *f = arg;
+    int out = 42, in = -1, in2 = -1;
+    struct rill_case cs[2] = {{f->c, f->shape == 0 ? RILL_SEND : RILL_RECV,
+                               f->shape == 0 ? &out : &in, 0},
+                              {f->c, RILL_RECV, &in2, 0}};
+    int k = rill_select(cs, f->shape == 2 ? 2 : 1, RILL_FOREVER);
+    T_CHECKF(k >= 0, "select returned %d", k);
+    if (f->shape > 0)
+        T_CHECKF((k == 0 ? in : in2) == 7, "select received %d", k == 0 ? in : in2);
+    rill_wg_done(f->wg);
+}
+
+static void free_race_body(void *unused)
+{
+    (void)unused;
+    for (int shape = 0; shape < 3; shape++) {
+        for (int round = 0; round < 50; round++) {
+            struct rill_waitgroup wg = RILL_WAITGROUP_INIT;
+            struct free_race f = {rill_chan_make(sizeof(int), 0), &wg, shape};
+            T_NOTNULL(f.c);
+            T_OK(rill_wg_add(&wg, 1));
+            T_OK(rill_go(parked_select, &f, sizeof f));
+            rill_sleep(RILL_US(200)); /* the select parks in its slow pass */
+            int v = 7;
+            if (shape == 0) {
+                T_OK(rill_chan_recv(f.c, &v));
+                T_EQ(v, 42);
+            } else {
+                T_OK(rill_chan_send(f.c, &v));
+            }
+            rill_chan_free(f.c); /* at once, while the select may still be waking */
+            struct rill_chan *reuse = rill_chan_make(sizeof(int), 0);
+            T_NOTNULL(reuse);
+            T_OK(rill_wg_wait(&wg));
+            T_EQ(rill_chan_try_recv(reuse, &v), -EAGAIN); /* untouched: still empty */
+            rill_chan_free(reuse);
+        }
+    }
+}
+
+static int partner_may_free_channel_while_select_wakes(void)
+{
+    t_run(free_race_body, NULL);
+    return T_EXIT_PASS;
+}
+
 /* Two goroutines both selecting {send c, recv c} must pair with each other. */
 static _Atomic int sends_won, recvs_won;
 
@@ -717,6 +777,7 @@ T_MAIN(T_CASE(two_ready_cases_chosen_uniformly),
        T_CASE(timed_out_select_leaves_no_stale_waiter),
        T_CASE(select_send_and_recv_same_channel_never_self_pairs),
        T_CASE(two_goroutines_selecting_both_ends_pair_with_each_other),
+       T_CASE(partner_may_free_channel_while_select_wakes),
        T_CASE(select_on_closed_channel_gives_epipe),
        T_CASE(close_wakes_blocked_select),
        T_CASE(bad_op_or_too_many_cases_einval),
