@@ -75,10 +75,10 @@ static int setup_order(struct sel_state *s, size_t n)
     int left = 0;
     for (size_t i = 0; i < n; i++) {
         const struct rill_case *k = &s->cases[i];
+        if (k->op != RILL_SEND && k->op != RILL_RECV)
+            return -EINVAL; /* a nil case's op too: it is still a bad case */
         if (!k->chan)
             continue;
-        if (k->op != RILL_SEND && k->op != RILL_RECV)
-            return -EINVAL;
         if (k->op == RILL_SEND && !k->elem && rilli_chan_esize(k->chan))
             return -EINVAL;
         if (!left) {
@@ -176,8 +176,10 @@ static int slow_pass(struct sel_state *s, int64_t deadline)
 
 int rill_select(struct rill_case *cases, size_t n, int64_t deadline)
 {
-    if (n > RILL_SELECT_MAX || (n > 0 && !cases) || (deadline < 0 && deadline != RILL_FOREVER))
+    if (n > RILL_SELECT_MAX || (n > 0 && !cases))
         return -EINVAL;
+    /* a negative deadline but RILL_FOREVER is already past: -ETIMEDOUT below, unless a case
+     * is ready (rill.h) */
     uint16_t order_s[SMALL];
     struct rill_chan *locks_s[SMALL];
     struct rilli_waiter w_s[SMALL];

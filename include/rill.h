@@ -174,11 +174,11 @@ struct rill_case {
 /*
  * Wait until one case can proceed, perform it and return its index. Among several ready cases
  * the choice is uniformly random. deadline == 0 is Go's default: -EAGAIN if none is ready;
- * -ETIMEDOUT once the deadline passes; RILL_FOREVER waits for ever. -EINVAL for a bad op, a
- * send case with a NULL elem on a channel with elem_size > 0, a NULL cases with n > 0, or n
- * over RILL_SELECT_MAX. With n == 0 (or only nil cases) and no
- * deadline it blocks for ever, as Go's empty select. A goroutine selecting on both ends of one
- * unbuffered channel never pairs with itself. Any thread.
+ * -ETIMEDOUT once the deadline passes; RILL_FOREVER waits for ever. -EINVAL for a bad op (a nil
+ * case's too), a send case with a NULL elem on a channel with elem_size > 0, a NULL cases with
+ * n > 0, or n over RILL_SELECT_MAX. With n == 0 (or only nil cases) and no deadline it blocks
+ * for ever, as Go's empty select. A goroutine selecting on both ends of one unbuffered channel
+ * never pairs with itself. Any thread.
  */
 RILL_API int rill_select(struct rill_case *cases, size_t n, int64_t deadline);
 
@@ -188,7 +188,8 @@ RILL_API int rill_select(struct rill_case *cases, size_t n, int64_t deadline);
 
 /* Go's time.After: a channel (elem int64_t, cap 1) that receives the fire time once, ns from
  * now (never, if rill_now() + ns is past INT64_MAX). rill_chan_free() stops the timer if it has
- * not fired. NULL on no memory or no runtime. */
+ * not fired. NULL on no memory or no runtime. The timer belongs to the run that made it: when
+ * that run ends it stops, and the channel may still be freed afterwards (so for rill_tick). */
 RILL_API struct rill_chan *rill_after(int64_t ns);
 
 /* Go's time.Ticker: receives the time every period (> 0); a slow reader misses ticks instead of
@@ -316,7 +317,9 @@ RILL_API int rill_blocking(void (*fn)(void *), void *arg);
  */
 typedef struct rill_ctx rill_ctx;
 /* A context that is done when parent is (NULL: never), when rill_ctx_cancel() is called, or
- * at deadline (RILL_FOREVER: none; the earlier of its own and its parent's counts). NULL
+ * at deadline (RILL_FOREVER: none; the earlier of its own and its parent's counts; one
+ * already past gives a context done at once). It may be made before rill_run and outlive
+ * it: its deadline counts in every run, and once past it counts from the first look. NULL
  * without memory. Any thread. */
 RILL_API struct rill_ctx *rill_ctx_new(struct rill_ctx *parent, int64_t deadline);
 /* Cancel ctx and its descendants, waking blocked I/O bound to them. Idempotent. Any thread. */

@@ -33,8 +33,88 @@ struct rill_ctx {
     struct rill_ctx *next, *prev; /* siblings; parent's lock */
     struct rilli_io_op *ops;     /* bound ops in flight; lock */
     struct rilli_timer timer;    /* the deadline */
-    int timed;                   /* timer queued */
+    int timed;                   /* timer queued; deadlines.lock */
+    int listed;                  /* on deadlines.list; deadlines.lock */
+    struct rill_ctx *dnext, *dprev; /* deadlines.list; deadlines.lock */
 };
+
+/*
+ * Contexts with a deadline still to come. A timer lives on a P, and Ps exist only while a
+ * runtime runs; a context may be made before rill_run, or outlive one run and be used in the
+ * next. So every such context is listed here: rill_run arms the timers of the listed ones as
+ * it starts (rilli_ctx_run_start) and takes them off its heaps before it frees them
+ * (rilli_ctx_run_end), and a context made while a run is up is armed at once. Lock order: a
+ * ctx's lock, then this one, then a timer heap's.
+ */
+static void ctx_cancel(struct rill_ctx *c, int err);
+static struct rilli_g *ctx_fire(struct rilli_timer *t);
+
+static struct {
+    rilli_lock lock;
+    int armed; /* a run is up: listed contexts have their timers queued */
+    struct rill_ctx *list;
+} deadlines;
+
+/* deadlines.lock held */
+static void deadline_arm(struct rill_ctx *c)
+{
+    c->timer.fn = ctx_fire;
+    c->timer.arg = c;
+    c->timed = rilli_timer_add(&c->timer, c->deadline) == 0;
+}
+
+static void deadline_list(struct rill_ctx *c)
+{
+    rilli_lock_acquire(&deadlines.lock);
+    c->listed = 1;
+    c->dprev = NULL;
+    c->dnext = deadlines.list;
+    if (deadlines.list)
+        deadlines.list->dprev = c;
+    deadlines.list = c;
+    if (deadlines.armed)
+        deadline_arm(c);
+    rilli_lock_release(&deadlines.lock);
+}
+
+/* Off the list (ctx_cancel: done, no deadline to wait for). The timer stays queued until it
+ * fires, or until rill_ctx_free or the end of the run takes it off. */
+static void deadline_unlist(struct rill_ctx *c)
+{
+    rilli_lock_acquire(&deadlines.lock);
+    if (c->listed) {
+        if (c->dprev)
+            c->dprev->dnext = c->dnext;
+        else
+            deadlines.list = c->dnext;
+        if (c->dnext)
+            c->dnext->dprev = c->dprev;
+        c->listed = 0;
+    }
+    rilli_lock_release(&deadlines.lock);
+}
+
+void rilli_ctx_run_start(void)
+{
+    rilli_lock_acquire(&deadlines.lock);
+    deadlines.armed = 1;
+    /* one that passed while no runtime ran fires at the first timer check */
+    for (struct rill_ctx *c = deadlines.list; c; c = c->dnext)
+        deadline_arm(c);
+    rilli_lock_release(&deadlines.lock);
+}
+
+void rilli_ctx_run_end(void)
+{
+    rilli_lock_acquire(&deadlines.lock);
+    deadlines.armed = 0;
+    for (struct rill_ctx *c = deadlines.list; c; c = c->dnext) {
+        if (c->timed)
+            rilli_timer_del(&c->timer); /* the workers are gone: nothing fires it now */
+        c->timed = 0;
+    }
+    rilli_lock_release(&deadlines.lock);
+}
 
 static void ctx_cancel(struct rill_ctx *c, int err)
 {
@@ -44,6 +124,8 @@ static void ctx_cancel(struct rill_ctx *c, int err)
         return;
     }
     rill_store_rel(&c->err, err); /* rel: pairs with the acq load in rill_ctx_err() */
+    if (c->deadline != RILL_FOREVER)
+        deadline_unlist(c);
     for (struct rilli_io_op *op = c->ops; op; op = op->cnext) {
         /* rel: pairs with the acq loads in uring_wait() and rilli_netpoll_wait() */
         rill_store_rel(&op->cancel, err);
@@ -66,8 +148,8 @@ static struct rilli_g *ctx_fire(struct rilli_timer *t)
 
 struct rill_ctx *rill_ctx_new(struct rill_ctx *parent, int64_t deadline)
 {
-    if (deadline < RILL_FOREVER)
-        return NULL;
+    if (deadline < 0 && deadline != RILL_FOREVER)
+        deadline = 1; /* already past (rill.h): done at once, with -ETIMEDOUT */
     struct rill_ctx *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
@@ -94,13 +176,10 @@ struct rill_ctx *rill_ctx_new(struct rill_ctx *parent, int64_t deadline)
     if (perr) {
         ctx_cancel(c, perr);
     } else if (c->deadline != RILL_FOREVER) {
-        if (c->deadline <= rill_now()) {
+        if (c->deadline <= rill_now())
             ctx_cancel(c, -ETIMEDOUT);
-        } else if (rill_load_acq(&rilli_sched.running)) { /* acq: a P exists for the timer */
-            c->timer.fn = ctx_fire;
-            c->timer.arg = c;
-            c->timed = rilli_timer_add(&c->timer, c->deadline) == 0;
-        }
+        else
+            deadline_list(c); /* armed now if a run is up, else when one starts */
     }
     return c;
 }
@@ -111,19 +190,29 @@ void rill_ctx_cancel(struct rill_ctx *ctx)
         ctx_cancel(ctx, -ECANCELED);
 }
 
+/* A deadline that has passed before its timer fired (or with no runtime up to fire it) counts
+ * from the first look: the context is done from then on, with -ETIMEDOUT for good. */
+static int ctx_settle(struct rill_ctx *ctx)
+{
+    int e = rill_load_acq(&ctx->err); /* acq: pairs with the rel store in ctx_cancel() */
+    if (!e && ctx->deadline != RILL_FOREVER && rill_now() >= ctx->deadline) {
+        ctx_cancel(ctx, -ETIMEDOUT);
+        e = rill_load_acq(&ctx->err); /* acq: as above; a racing cancel may have won */
+    }
+    return e;
+}
+
 struct rill_chan *rill_ctx_done(struct rill_ctx *ctx)
 {
-    return ctx ? ctx->done : NULL;
+    if (!ctx)
+        return NULL;
+    ctx_settle(ctx);
+    return ctx->done;
 }
 
 int rill_ctx_err(struct rill_ctx *ctx)
 {
-    if (!ctx)
-        return -EINVAL;
-    int e = rill_load_acq(&ctx->err); /* acq: pairs with the rel store in ctx_cancel() */
-    if (!e && ctx->deadline != RILL_FOREVER && rill_now() >= ctx->deadline)
-        e = -ETIMEDOUT; /* the timer has not fired yet, but the deadline has passed */
-    return e;
+    return ctx ? ctx_settle(ctx) : -EINVAL;
 }
 
 int64_t rill_ctx_deadline(struct rill_ctx *ctx)
@@ -150,7 +239,11 @@ int rill_ctx_free(struct rill_ctx *ctx)
     rilli_lock_release(&ctx->lock);
     if (busy)
         return -EBUSY;
-    if (ctx->timed)
+    rilli_lock_acquire(&deadlines.lock);
+    int timed = ctx->timed;
+    ctx->timed = 0;
+    rilli_lock_release(&deadlines.lock);
+    if (timed)
         rilli_timer_del(&ctx->timer); /* waits for a firing ctx_fire() */
     ctx_cancel(ctx, -ECANCELED);
     struct rill_ctx *p = ctx->parent;

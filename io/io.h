@@ -236,6 +236,10 @@ void rilli_blocking_drain(void);
 /* Link op to the goroutine's bound ctx (if any): 0, or the ctx's error if it is done. */
 int rilli_ctx_link(struct rilli_io_op *op, int64_t *deadline);
 void rilli_ctx_unlink(struct rilli_io_op *op);
+/* rill_run: arm the deadlines of contexts made outside a run (before its workers start), and
+ * take them off the timer heaps again (after its workers stopped, before the Ps go). */
+void rilli_ctx_run_start(void);
+void rilli_ctx_run_end(void);
 
 /* ---- sys.c: raw syscalls ------------------------------------------------------------------ */
 int rilli_sys_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns);

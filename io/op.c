@@ -365,9 +365,8 @@ static int64_t ready_loop(struct rilli_io_op *op, const struct io_args *a, int64
 
 static int64_t io_do(struct io_args *a, int64_t deadline)
 {
-    if (deadline < RILL_FOREVER)
-        return -EINVAL;
-    if (deadline > 0 && deadline <= rill_now())
+    /* already past: a time before now, or any negative one but RILL_FOREVER (rill.h) */
+    if (deadline != 0 && deadline != RILL_FOREVER && deadline <= rill_now())
         return -ETIMEDOUT;
     struct rilli_p *p = rilli_cur_p();
     struct rilli_io_op op;

@@ -145,7 +145,7 @@ static int timer_add(struct rilli_timer *t, int64_t when, int fixed)
     /* An absolute deadline of INT64_MAX (a select or I/O deadline "at the end of time") would
      * read as an empty heap in when0: keep it pending, as a saturated duration is. */
     t->when = when < RILLI_WHEN_MAX ? when : RILLI_WHEN_MAX;
-    t->p = p;
+    rill_store_relaxed(&t->p, p); /* relaxed: under the heap lock; see rilli_timer_del() */
     t->stopped = 0;
     t->fixed = fixed;
     int rc = heap_push(th, t);
@@ -173,9 +173,20 @@ int rilli_timer_add_fixed(struct rilli_timer *t, int64_t when)
 
 int rilli_timer_del(struct rilli_timer *t)
 {
-    struct rilli_p *p = t->p; /* set once by add, before t is published to anyone else */
-    if (!p)
+    /* relaxed: set by add before t is published to anyone else; cleared by the firer of a
+     * one-shot timer just before its last access to t (its release store of IDLE), and by
+     * the end of the run. NULL: no heap to look in, but a firer may still be finishing. */
+    struct rilli_p *p = rill_load_relaxed(&t->p);
+    if (!p) {
+        /* acq: pairs with the firer's rel store of IDLE: after it, fn(t) has returned */
+        for (int spins = 0; rill_load_acq(&t->state) != TIMER_IDLE; spins++) {
+            if (spins < 100)
+                rill_cpu_relax();
+            else
+                sched_yield();
+        }
         return 0;
+    }
     struct timer_heap *th = &p->timers;
     rilli_lock_acquire(&th->lock);
     if (t->state == TIMER_QUEUED) {
@@ -219,7 +230,10 @@ int rilli_timer_run(struct rilli_p *p, int64_t now)
                 goto next;
             }
         }
-        /* rel: the last access to t; pairs with the acq load in rilli_timer_del(). */
+        /* Belongs to no heap now: a later del (after this run, whose heaps go) looks in
+         * none. relaxed: published by the release store below. */
+        rill_store_relaxed(&t->p, NULL);
+        /* rel: the last access to t; pairs with the acq loads in rilli_timer_del(). */
         rill_store_rel(&t->state, TIMER_IDLE);
     next:
         if (g) {
@@ -235,6 +249,18 @@ int rilli_timer_run(struct rilli_p *p, int64_t now)
 
 void rilli_timer_heap_fini(struct timer_heap *th)
 {
+    /* The run is over and its Ps go: a timer still queued that outlives them (a rill_after
+     * or rill_tick channel, a context's deadline) is left stopped and belongs to no P, so
+     * stopping it again later (rill_chan_free, rill_ctx_free) touches nothing freed. A fixed
+     * timer sits on the stack of a goroutine the run abandoned: nobody stops it. */
+    for (int i = 0; i < th->n; i++) {
+        if (th->h[i].t & TIMER_ENT_FIXED)
+            continue;
+        struct rilli_timer *t = ent_timer(th->h[i]);
+        rill_store_relaxed(&t->p, NULL); /* relaxed: the workers are gone */
+        t->idx = -1;
+        rill_store_relaxed(&t->state, TIMER_IDLE); /* relaxed: the workers are gone */
+    }
     free(th->h);
     th->h = NULL;
     th->n = th->cap = 0;

@@ -838,6 +838,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
         goto out;
     g->main = 1;
     rilli_runq_put(p0, g);
+    rilli_ctx_run_start();
     pthread_barrier_init(&start_barrier, NULL, (unsigned)S.nproc);
     rill_store_rel(&S.running, 1); /* rel: pairs with the acq load in rill_go() */
     int started = 1;
@@ -847,6 +848,7 @@ int rill_run(void (*main_fn)(void *), void *arg, const struct rill_config *cfg)
     worker_main(p0);
     for (int i = 1; i < S.nproc; i++)
         pthread_join(S.allp[i]->thread, NULL);
+    rilli_ctx_run_end();
     pthread_barrier_destroy(&start_barrier);
     rill_store_rel(&S.running, 0); /* rel: as above */
     rilli_blocking_drain();        /* before the stacks that offloaded calls write into are freed */

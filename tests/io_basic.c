@@ -193,7 +193,7 @@ static void errors_body(void *unused)
     T_ERR(rill_recv(12345, buf, 1, 0, RILL_FOREVER), -EBADF);
     T_ERR(rill_close(-1), -EBADF);
     T_ERR(rill_poll(-1, POLLIN, RILL_FOREVER), -EBADF);
-    T_ERR(rill_read(0, buf, 1, -5), -EINVAL); /* a negative deadline other than FOREVER */
+    T_ERR(rill_read(0, buf, 1, -5), -ETIMEDOUT); /* negative, not RILL_FOREVER: already past */
     T_ERR(rill_connect(0, NULL, 0, RILL_FOREVER), -EINVAL);
     int fresh = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     T_ERR(rill_accept(fresh, NULL, NULL, RILL_FOREVER), -EINVAL); /* not listening */
@@ -250,6 +250,7 @@ static void deadline_body(void *unused)
     T_CHECK(ev > 0 && (ev & POLLOUT));
     /* a deadline already past */
     T_ERR(rill_recv(c, buf, sizeof buf, 0, rill_now() - 1), -ETIMEDOUT);
+    T_ERR(rill_recv(c, buf, sizeof buf, 0, -2), -ETIMEDOUT); /* negative, not RILL_FOREVER */
     /* expiring mid-read, then the fd still works and no byte went missing */
     int64_t t0 = rill_now();
     T_ERR(rill_recv(c, buf, sizeof buf, 0, t0 + RILL_MS(50)), -ETIMEDOUT);

@@ -184,6 +184,8 @@ static void deadline_body(void *unused)
     struct rill_case cs[1] = {{c, RILL_RECV, &got, 0}};
     T_ERR(rill_select(cs, 1, rill_now() - RILL_MS(1)), -ETIMEDOUT);
     T_ERR(rill_select(cs, 1, 1), -ETIMEDOUT); /* 1 ns after the clock's epoch */
+    T_ERR(rill_select(cs, 1, -2), -ETIMEDOUT); /* negative, and not RILL_FOREVER: past */
+    T_ERR(rill_select(cs, 1, INT64_MIN), -ETIMEDOUT);
     rill_chan_free(c);
 }
 
@@ -504,6 +506,11 @@ static void einval_body(void *unused)
     T_EQ(rill_chan_len(sig), 1);
     rill_chan_free(e);
     rill_chan_free(sig);
+
+    /* A bad op is bad on a nil case too. */
+    struct rill_case nilbad[2] = {{c, RILL_RECV, &v, 0}, {NULL, 99, &v, 0}};
+    T_ERR(rill_select(nilbad, 2, 0), -EINVAL);
+    T_EQ(rill_chan_len(c), 1);
 
     static struct rill_case many[RILL_SELECT_MAX + 1];
     for (size_t i = 0; i <= RILL_SELECT_MAX; i++)

@@ -438,6 +438,69 @@ static int huge_durations_never_fire(void)
     return T_EXIT_PASS;
 }
 
+/* A timer channel or a context with a deadline may outlive the run that made it: freeing it
+ * after rill_run returned touches nothing the run freed (its Ps and their timer heaps). */
+static struct rill_chan *outliving[2];
+static struct rill_ctx *outliving_ctx;
+
+static void outliving_body(void *unused)
+{
+    (void)unused;
+    outliving[0] = rill_after(RILL_SEC(60));
+    outliving[1] = rill_tick(RILL_SEC(60));
+    outliving_ctx = rill_ctx_new(NULL, rill_now() + RILL_SEC(60));
+    T_NOTNULL(outliving[0]);
+    T_NOTNULL(outliving[1]);
+    T_NOTNULL(outliving_ctx);
+}
+
+static int timers_outlive_their_run(void)
+{
+    t_run(outliving_body, NULL);
+    rill_chan_free(outliving[0]); /* after the run: its timer must be stopped already */
+    rill_chan_free(outliving[1]);
+    T_OK(rill_ctx_free(outliving_ctx));
+    t_run(outliving_body, NULL); /* a second run: the same again, freed in between runs */
+    rill_chan_free(outliving[0]);
+    rill_chan_free(outliving[1]);
+    T_OK(rill_ctx_free(outliving_ctx));
+    return T_EXIT_PASS;
+}
+
+/* A context made before rill_run (or kept from an earlier run) still ends at its deadline:
+ * its done channel closes during the run, and once it reported -ETIMEDOUT it keeps it. A
+ * deadline already past, negative ones included, gives a context that is done at once. */
+static struct rill_ctx *early_ctx;
+static int64_t early_deadline;
+
+static void early_ctx_body(void *unused)
+{
+    (void)unused;
+    struct rill_case cs[1] = {{rill_ctx_done(early_ctx), RILL_RECV, NULL, 0}};
+    T_EQ(rill_select(cs, 1, t_now() + RILL_SEC(5)), 0); /* closed by the deadline, not the cap */
+    T_GE(t_now(), early_deadline);                       /* and not before it */
+    T_ERR(rill_ctx_err(early_ctx), -ETIMEDOUT);
+    rill_ctx_cancel(early_ctx);
+    T_ERR(rill_ctx_err(early_ctx), -ETIMEDOUT); /* a done context stays done as it was */
+}
+
+static int context_made_before_the_run_ends_at_its_deadline(void)
+{
+    early_deadline = t_now() + RILL_MS(30);
+    early_ctx = rill_ctx_new(NULL, early_deadline);
+    T_NOTNULL(early_ctx);
+    t_run(early_ctx_body, NULL);
+    T_OK(rill_ctx_free(early_ctx));
+    int64_t past[] = {1, -2, INT64_MIN};
+    for (int i = 0; i < 3; i++) {
+        struct rill_ctx *c = rill_ctx_new(NULL, past[i]);
+        T_NOTNULL(c);
+        T_ERR(rill_ctx_err(c), -ETIMEDOUT);
+        T_OK(rill_ctx_free(c));
+    }
+    return T_EXIT_PASS;
+}
+
 /* Outside a runtime there is nothing to run a timer: NULL. */
 static int timers_outside_runtime_null(void)
 {
@@ -456,4 +519,6 @@ T_MAIN(T_CASE(sleep_never_early_not_much_late),
        T_CASE(tick_drops_missed_ticks_for_slow_reader),
        T_CASE(free_unfired_after_stops_it),
        T_CASE(huge_durations_never_fire),
-       T_CASE(timers_outside_runtime_null))
+       T_CASE(timers_outside_runtime_null),
+       T_CASE(timers_outlive_their_run),
+       T_CASE(context_made_before_the_run_ends_at_its_deadline))
