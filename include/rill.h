@@ -249,7 +249,10 @@ RILL_API void rill_mutex_unlock(struct rill_mutex *m);
  * Operations go through the worker's io_uring, or through epoll and non-blocking system calls
  * where io_uring cannot be had (RILL_IO=epoll forces that); the semantics are the same.
  * File operations the epoll backend cannot wait on (regular files, fsync, openat) run on the
- * rill_blocking() pool there. Any thread: outside goroutines the call blocks that thread.
+ * rill_blocking() pool there. With deadline 0 they run at once: a regular file's read, write
+ * or fsync never "would block"; rill_openat opens with O_NONBLOCK and then gives the fd the
+ * mode asked for, so a FIFO opened for writing with no reader gives -EAGAIN, and one opened
+ * for reading returns at once (as io_uring's openat does). Any thread: outside goroutines the call blocks that thread.
  * Descriptors need not be O_NONBLOCK. rill never changes a descriptor's flags, except that
  * where a call waits for readiness instead (the epoll backend, a ring without the opcode,
  * deadline 0, a thread the runtime did not create) a blocking socket is O_NONBLOCK for the

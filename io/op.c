@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -309,6 +310,33 @@ static int64_t offload(const struct rilli_io_op *op, const struct io_args *a)
     return rc < 0 ? rc : o.res;
 }
 
+/*
+ * openat with deadline 0. An open can wait (a FIFO for its other end, some devices), and
+ * deadline 0 must not: open with O_NONBLOCK, as io_uring's first attempt does, then give the
+ * fd the mode asked for. A FIFO opened for writing with no reader then fails with ENXIO, which
+ * is "it would wait": -EAGAIN. One opened for reading succeeds at once, as through io_uring.
+ */
+static int64_t openat_try(const struct io_args *a)
+{
+    int fd = openat(a->fd, a->path, a->flags | O_NONBLOCK, a->mode);
+    if (fd < 0) {
+        int e = errno;
+        struct stat st;
+        if (e == ENXIO && fstatat(a->fd, a->path, &st, 0) == 0 && S_ISFIFO(st.st_mode))
+            return -EAGAIN;
+        return -e;
+    }
+    if (!(a->flags & O_NONBLOCK)) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+    }
+    return fd;
+}
+
 static int64_t connect_ready(struct rilli_io_op *op, const struct io_args *a, int64_t deadline)
 {
     int fl = fcntl(a->fd, F_GETFL);
@@ -337,8 +365,12 @@ static int64_t ready_loop(struct rilli_io_op *op, const struct io_args *a, int64
         int64_t r = try_nonblock(a);
         return r != -EAGAIN || deadline == 0 ? r : wait_ready(op, a, a->events, deadline);
     }
-    if (!ev) /* file-only calls */
+    if (!ev) { /* file-only calls */
+        if (deadline == 0 && a->kind == K_OPENAT)
+            return openat_try(a);
+        /* a regular file's pread, pwrite or fsync never "would block" (EAGAIN) */
         return deadline == 0 || !op->g ? plain_call(a) : offload(op, a);
+    }
     if (a->kind == K_CONNECT)
         return connect_ready(op, a, deadline);
     for (;;) {

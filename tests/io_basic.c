@@ -769,8 +769,44 @@ static int foreign_thread_io_blocks_the_thread(void)
     return T_EXIT_PASS;
 }
 
+/* deadline 0 on an open that would wait (a FIFO without its other end) must not block the
+ * worker: a write open with no reader is -EAGAIN; a read open returns at once (as io_uring's
+ * own openat does), in the blocking mode asked for. Both backends (the ctest matrix). */
+static void fifo_open_body(void *unused)
+{
+    (void)unused;
+    char dir[] = "/tmp/rill_fifo_XXXXXX";
+    T_NOTNULL(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/f", dir);
+    T_OK(mkfifo(path, 0600));
+    int64_t t0 = t_now();
+    T_ERR(rill_openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0, 0), -EAGAIN);
+    int r = rill_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0, 0);
+    T_GE(r, 0);
+    T_LT(t_now() - t0, RILL_MS(500)); /* the worker never waited for the other end */
+    T_EQ(fcntl(r, F_GETFL) & O_NONBLOCK, 0);
+    int w = rill_openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0, 0); /* a reader now */
+    T_GE(w, 0);
+    T_EQ(rill_write(w, "x", 1, RILL_FOREVER), 1);
+    char c = 0;
+    T_EQ(rill_read(r, &c, 1, RILL_FOREVER), 1);
+    T_EQ(c, 'x');
+    close(w);
+    close(r);
+    unlink(path);
+    rmdir(dir);
+}
+
+static int openat_deadline_zero_never_waits(void)
+{
+    t_run(fifo_open_body, NULL);
+    return T_EXIT_PASS;
+}
+
 T_MAIN(T_CASE(sockets_send_recv_read_write_poll_eof),
        T_CASE(files_openat_pread_pwrite_fsync_read_write),
+       T_CASE(openat_deadline_zero_never_waits),
        T_CASE(errors_ebadf_econnrefused_einval_reset),
        T_CASE(deadlines_zero_past_and_mid_read),
        T_CASE(timed_out_reads_leave_no_late_writes),
