@@ -26,15 +26,16 @@
  * took 0.3-1.4 ms on a VM, a stall that every timer due meanwhile waited out.
  *
  * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). It refills
- * CACHE_BATCH at a time from the global pool (rilli_lock), and when full gives the colder
- * half back, one lock round trip per batch either way. A slab whose stacks are all free joins the empty
- * list, oldest first. Once it has stayed empty for SCAVENGE_AGE while the pool holds more than
- * HOT_MAX stacks, it is MADV_DONTNEED'd in one call, so a burst of a million goroutines does
- * not pin its memory after it ends. The age keeps a tree of goroutines that spawn and exit by
- * the hundred thousand (skynet) from zapping slabs it is about to fault back in: zapping each
- * slab the moment it emptied made skynet three times slower. Scavenging runs when a G's exit
- * hands a stack to the pool and when a worker is about to sleep, which also learns when the
- * next slab comes of age and wakes for it. munmap happens when rill_run returns.
+ * CACHE_BATCH at a time from the global pool (rilli_lock), and when full gives the colder half
+ * back, one lock round trip per batch either way. A slab whose stacks are all free joins the
+ * empty list, oldest first. Once it has stayed empty for SCAVENGE_AGE while the pool holds
+ * more than HOT_MAX stacks, it is MADV_DONTNEED'd in one call, so a burst of a million
+ * goroutines does not pin its memory after it ends. The age keeps a tree of goroutines that
+ * spawn and exit by the hundred thousand (skynet) from zapping slabs it is about to fault back
+ * in: zapping each slab the moment it emptied made skynet three times slower. Scavenging runs
+ * when a G's exit hands a stack to the pool and when a worker is about to sleep, which also
+ * learns when the next slab comes of age and wakes for it. munmap happens when rill_run
+ * returns.
  *
  * Invariants:
  *  1. A G is in exactly one of: a P cache, the global pool, or live use.

@@ -252,12 +252,13 @@ RILL_API void rill_mutex_unlock(struct rill_mutex *m);
  * rill_blocking() pool there. With deadline 0 they run at once: a regular file's read, write
  * or fsync never "would block"; rill_openat opens with O_NONBLOCK and then gives the fd the
  * mode asked for, so a FIFO opened for writing with no reader gives -EAGAIN, and one opened
- * for reading returns at once (as io_uring's openat does). Any thread: outside goroutines the call blocks that thread.
- * Descriptors need not be O_NONBLOCK. rill never changes a descriptor's flags, except that
- * where a call waits for readiness instead (the epoll backend, a ring without the opcode,
- * deadline 0, a thread the runtime did not create) a blocking socket is O_NONBLOCK for the
- * duration: all of rill_connect's wait, and each accept4 attempt of rill_accept (a plain
- * accept(2) on the same listener elsewhere may meanwhile fail with EAGAIN).
+ * for reading returns at once (as io_uring's openat does). Any thread: outside goroutines the
+ * call blocks that thread. Descriptors need not be O_NONBLOCK. rill never changes a
+ * descriptor's flags, except that where a call waits for readiness instead (the epoll backend,
+ * a ring without the opcode, deadline 0, a thread the runtime did not create) a blocking
+ * socket is O_NONBLOCK for the duration: all of rill_connect's wait, and each accept4 attempt
+ * of rill_accept (a plain accept(2) on the same listener elsewhere may meanwhile fail with
+ * EAGAIN).
  * rill_send always adds MSG_NOSIGNAL: a peer that went away gives -EPIPE, never SIGPIPE (Go's
  * behaviour for network connections). rill_write and rill_writev behave as write(2) does:
  * on a socket or pipe whose reader is gone they raise SIGPIPE unless it is ignored.

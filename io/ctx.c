@@ -77,9 +77,11 @@ static void deadline_list(struct rill_ctx *c)
     rilli_lock_release(&deadlines.lock);
 }
 
-/* Off the list (ctx_cancel: done, no deadline to wait for). The timer stays queued until it
- * fires, or until rill_ctx_free or the end of the run takes it off. */
-static void deadline_unlist(struct rill_ctx *c)
+/* Off the list: done (ctx_cancel), or freed. For ctx_cancel the timer stays queued until it
+ * fires, or until rill_ctx_free or the end of the run takes it off; take: also hand over the
+ * timer to stop (1 if it is queued), in the same step, so a run starting meanwhile cannot
+ * arm it again. */
+static int deadline_unlist(struct rill_ctx *c, int take)
 {
     rilli_lock_acquire(&deadlines.lock);
     if (c->listed) {
@@ -91,7 +93,11 @@ static void deadline_unlist(struct rill_ctx *c)
             c->dnext->dprev = c->dprev;
         c->listed = 0;
     }
+    int timed = take && c->timed;
+    if (take)
+        c->timed = 0;
     rilli_lock_release(&deadlines.lock);
+    return timed;
 }
 
 void rilli_ctx_run_start(void)
@@ -125,7 +131,7 @@ static void ctx_cancel(struct rill_ctx *c, int err)
     }
     rill_store_rel(&c->err, err); /* rel: pairs with the acq load in rill_ctx_err() */
     if (c->deadline != RILL_FOREVER)
-        deadline_unlist(c);
+        deadline_unlist(c, 0);
     for (struct rilli_io_op *op = c->ops; op; op = op->cnext) {
         /* rel: pairs with the acq loads in uring_wait() and rilli_netpoll_wait() */
         rill_store_rel(&op->cancel, err);
@@ -239,11 +245,7 @@ int rill_ctx_free(struct rill_ctx *ctx)
     rilli_lock_release(&ctx->lock);
     if (busy)
         return -EBUSY;
-    rilli_lock_acquire(&deadlines.lock);
-    int timed = ctx->timed;
-    ctx->timed = 0;
-    rilli_lock_release(&deadlines.lock);
-    if (timed)
+    if (deadline_unlist(ctx, 1))
         rilli_timer_del(&ctx->timer); /* waits for a firing ctx_fire() */
     ctx_cancel(ctx, -ECANCELED);
     struct rill_ctx *p = ctx->parent;

@@ -67,7 +67,8 @@ void rilli_wakep(void)
 static int work_visible(struct rilli_p *p)
 {
     /* acq: pairs with the rel stores in rilli_gq_put() and rilli_sched_stop_all() */
-    if (rill_load_relaxed(&p->runnext) || p->timerq || rill_load_acq(&S.gq_n) || rill_load_acq(&S.stopping))
+    if (rill_load_relaxed(&p->runnext) || p->timerq || rill_load_acq(&S.gq_n) ||
+        rill_load_acq(&S.stopping))
         return 1;
     for (int i = 0; i < S.nproc; i++)
         if (!rilli_runq_empty(S.allp[i]))

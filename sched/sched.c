@@ -376,11 +376,6 @@ static void runnext_steal_init(void)
                                 0) == 0;
 }
 
-int rilli_runnext_stealable(void)
-{
-    return runnext_stealable;
-}
-
 static void rn_lock(struct runnext_steal *r)
 {
     for (int zero = 0; !rill_cas_acq(&r->lock, &zero, 1); zero = 0)

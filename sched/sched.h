@@ -263,9 +263,6 @@ void rilli_sched_after_switch(struct rilli_g *self, struct rilli_p *p);
 void rilli_gq_put(struct rilli_g *g);                           /* any */
 struct rilli_g *rilli_gq_get(struct rilli_p *p, int batch);     /* a P */
 
-/* sched.c: may a thief take a stuck P's runnext (membarrier available)? */
-int rilli_runnext_stealable(void);
-
 /* park.c: idle workers */
 void rilli_wakep(void);                                         /* any context */
 void rilli_p_idle(struct rilli_p *p);                           /* scheduler context */
