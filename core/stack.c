@@ -25,17 +25,15 @@
  * out, one call per stack, not 64 calls when its slab is mapped: a slab's worth of mprotects
  * took 0.3-1.4 ms on a VM, a stall that every timer due meanwhile waited out.
  *
- * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). It refills
- * CACHE_BATCH at a time from the global pool (rilli_lock), and when full gives the colder half
- * back, one lock round trip per batch either way. A slab whose stacks are all free joins the
- * empty list, oldest first. Once it has stayed empty for SCAVENGE_AGE while the pool holds
- * more than HOT_MAX stacks, it is MADV_DONTNEED'd in one call, so a burst of a million
- * goroutines does not pin its memory after it ends. The age keeps a tree of goroutines that
- * spawn and exit by the hundred thousand (skynet) from zapping slabs it is about to fault back
- * in: zapping each slab the moment it emptied made skynet three times slower. Scavenging runs
- * when a G's exit hands a stack to the pool and when a worker is about to sleep, which also
- * learns when the next slab comes of age and wakes for it. munmap happens when rill_run
- * returns.
+ * Pools: a P keeps up to CACHE_MAX free Gs with hot stacks (owner only, no lock). Beyond that
+ * they go to the global pool (rilli_lock). A slab whose stacks are all free joins the empty
+ * list, oldest first. Once it has stayed empty for SCAVENGE_AGE while the pool holds more than
+ * HOT_MAX stacks, it is MADV_DONTNEED'd in one call, so a burst of a million goroutines does
+ * not pin its memory after it ends. The age keeps a tree of goroutines that spawn and exit by
+ * the hundred thousand (skynet) from zapping slabs it is about to fault back in: zapping each
+ * slab the moment it emptied made skynet three times slower. Scavenging runs when a G's exit
+ * hands a stack to the pool and when a worker is about to sleep, which also learns when the
+ * next slab comes of age and wakes for it. munmap happens when rill_run returns.
  *
  * Invariants:
  *  1. A G is in exactly one of: a P cache, the global pool, or live use.
@@ -416,22 +414,16 @@ int64_t rilli_stack_scavenge(int64_t now)
     return scavenge_locked(now);
 }
 
-/* Return a chain of Gs (linked through next) to the global pool under one lock; a slab they
- * complete joins the empty list. */
-static void stack_put_global(struct rilli_g *chain)
+/* Return a G to the global pool; a slab it completes joins the empty list. */
+static void stack_put_global(struct rilli_g *g)
 {
-    int64_t now = 0;
+    struct rilli_slab *s = g->slab;
     rilli_lock_acquire(&stk.lock);
-    while (chain) {
-        struct rilli_g *g = chain;
-        chain = g->next;
-        pool_link(g);
-        struct rilli_slab *s = g->slab;
-        if (s->nfree == SLAB_STACKS && !s->cold)
-            empty_append(s, now ? now : (now = rill_now()));
-    }
-    if (now) {
-        scavenge_locked(now); /* releases the lock */
+    pool_link(g);
+    if (s->nfree == SLAB_STACKS && !s->cold) {
+        int64_t now = rill_now();
+        empty_append(s, now);
+        scavenge_locked(now);
         return;
     }
     rilli_lock_release(&stk.lock);
@@ -463,32 +455,22 @@ void rilli_stack_put(struct rilli_p *p, struct rilli_g *g)
     stack_unpoison_frames(g); /* an exited G: rilli_goexit's frame never returned */
 #endif
     rill_store_relaxed(&g->status, G_IDLE); /* relaxed: only the report reads it racily */
-    if (!p) {
-        g->next = NULL;
-        stack_put_global(g);
+    if (p && p->stacks.n < CACHE_MAX) {
+        g->next = p->stacks.head;
+        p->stacks.head = g;
+        p->stacks.n++;
         return;
     }
-    g->next = p->stacks.head;
-    p->stacks.head = g;
-    if (++p->stacks.n <= CACHE_MAX)
-        return;
-    /* Full: the colder half goes back in one batch, as Go's stackcacherelease does. A P
-     * that runs the goroutines another P spawns (a thief) frees a stack per goroutine, and
-     * one lock round trip per stack, against the spawner's refills, cost more than the
-     * goroutine itself. */
-    struct rilli_g *last = p->stacks.head;
-    for (unsigned i = 1; i < CACHE_MAX - CACHE_BATCH; i++)
-        last = last->next;
-    struct rilli_g *cold = last->next;
-    last->next = NULL;
-    p->stacks.n = CACHE_MAX - CACHE_BATCH;
-    stack_put_global(cold);
+    stack_put_global(g);
 }
 
 void rilli_stack_cache_flush(struct stack_cache *c)
 {
-    stack_put_global(c->head);
-    c->head = NULL;
+    while (c->head) {
+        struct rilli_g *g = c->head;
+        c->head = g->next;
+        stack_put_global(g);
+    }
     c->n = 0;
 }
 
