@@ -207,7 +207,8 @@ struct io_fd_cmd {
 /* Cancel op (in flight on op->ring) from any thread; its goroutine wakes with the op's
  * CQE. Caller holds the op's ctx lock (so the op is alive). */
 void rilli_io_cancel_op(struct rilli_io_op *op);
-/* After the op's goroutine resumed: make sure no cancel request still names it. */
+/* After the op's goroutine resumed and unlinked it from its ctx: make sure no cancel
+ * request still names it. */
 void rilli_io_op_retire(struct rilli_io_op *op);
 /* Wake every goroutine blocked in I/O on fd with -ECANCELED; returns when they are. Any
  * thread. */

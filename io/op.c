@@ -240,9 +240,7 @@ static int64_t uring_wait(struct rilli_io_op *op, const struct io_args *a, int64
     rilli_io_inflight_add(io, 1);
     rill_faa_acqrel(&rilli_sched.npending, 1); /* acq_rel: not a deadlock while in flight */
     rilli_park(kinds[a->kind].name, NULL);
-    if (op->ctx)
-        rilli_io_op_retire(op);
-    int64_t r = op->res;
+    int64_t r = op->res; /* the op leaves the mailbox in io_do(), once no ctx can find it */
     if (r == -ECANCELED || r == -EINTR) {
         cancel = rill_load_acq(&op->cancel); /* acq: as above */
         if (cancel)
@@ -429,8 +427,13 @@ static int64_t io_do(struct io_args *a, int64_t deadline)
     } else {
         r = ready_loop(&op, a, deadline);
     }
-    if (op.ctx)
+    if (op.ctx) {
+        /* Unlink first, then leave the ring's mailbox: a canceller that found the op in
+         * the ctx before the unlink may have posted it there after we resumed, and the
+         * ring's owner would drain that post after our return (a dead op). */
         rilli_ctx_unlink(&op);
+        rilli_io_op_retire(&op);
+    }
     return r;
 }
 

@@ -28,9 +28,12 @@
  * Cancel requests (a rill_ctx cancelled, a rill_close) come from any thread, but only the
  * owner may submit (SINGLE_ISSUER): they go to the ring's mailbox, the requester notifies
  * the owner, and the owner turns each into an IORING_OP_ASYNC_CANCEL at its next poll or
- * wait (drain_mbox). An op stays alive until its goroutine resumes, which needs the op's own
- * CQE, reaped by the same owner thread after the drain; the goroutine then takes the op out
- * of the mailbox if it is still there (rilli_io_op_retire), so no cancel names a dead op.
+ * wait (drain_mbox). An op stays alive until its goroutine resumes and returns. Once
+ * resumed, the goroutine unlinks the op from its ctx, so no canceller can find it any more,
+ * and then takes it out of the mailbox if it is there (rilli_io_op_retire): a canceller that
+ * found it just before the unlink may have posted it after the goroutine resumed. So no
+ * cancel names a dead op. (Retiring before the unlink left that late post behind: the
+ * owner's next drain wrote into a returned goroutine's stack.)
  *
  * Shutdown: goroutines still blocked in I/O when rill_run returns are abandoned. Before the
  * ring is closed, every request in it is cancelled and its CQE awaited (bounded), so the

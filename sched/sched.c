@@ -414,9 +414,12 @@ static struct rilli_g *runnext_steal(struct rilli_p *v)
     struct rilli_g *g = NULL;
     if (!r->g) { /* else the owner has yet to resolve the last one taken */
         rill_store_relaxed(&v->rn_seq, v->rn_seq + 1); /* relaxed: the membarrier orders it */
-        syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-        g = rill_load_acq(&v->runnext); /* acq: pairs with the rel store in
-                                          rilli_ready_next_on() */
+        /* Without the fence nothing orders the owner's plain take: take nothing then. */
+        if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+            g = rill_load_acq(&v->runnext); /* acq: pairs with the rel store in
+                                              rilli_ready_next_on() */
+        /* acq_rel: the CAS decides between thieves and against the owner's next store; it
+         * acquires g's frame as the load above does */
         if (g && rill_cas_acqrel(&v->runnext, &g, NULL)) {
             r->g = g;
             rill_tsan_acquire(g);
