@@ -362,8 +362,8 @@ static const char *wait_reason(int op)
 
 /* A select won through c (lock held) keeps no record on c: its owner, once woken, does not
  * touch c again, so whoever completed the handoff may free c as soon as its own call returns
- * (rill_chan_free). The claim removed the winning record; a select with another case on c
- * (both directions, or the same one twice) has more. */
+ * (rill_chan_free). The claim removed the winning record; only a select with another case
+ * on c (both directions, or the same one twice: sel->dup) has more. */
 static void __attribute__((noinline)) unlink_sel(struct rill_chan *c, const struct rilli_sel *sel)
 {
     for (int op = RILL_SEND; op <= RILL_RECV; op++) {
@@ -396,7 +396,7 @@ static inline int unbuf_locked(struct rill_chan *c, int op, void *elem,
         }
         w->sel->result = 0;
         *partner = w->sel;
-        if (rill_unlikely(!w->sel->solo))
+        if (rill_unlikely(!w->sel->solo && w->sel->dup))
             unlink_sel(c, w->sel);
         return 0;
     }

@@ -118,6 +118,8 @@ struct rilli_sel {
     uint32_t futex;      /* foreign thread: 0 -> 1 on wake (futex word) */
     int solo;            /* queued on one queue only, no deadline: every claimer holds that
                             queue's lock, so the claim needs no CAS */
+    int dup;             /* a select (!solo) with two cases on one channel: set by select,
+                            read only when !solo (chan.c unlink_sel) */
 };
 
 struct rilli_waiter {

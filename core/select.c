@@ -136,6 +136,7 @@ static int slow_pass(struct sel_state *s, int64_t deadline)
 {
     struct rilli_sel sel;
     rilli_sel_init(&sel, s->p, 0);
+    sel.dup = s->nlocks < s->norder; /* fewer distinct channels than cases */
     struct rilli_chan_wake wk = {0};
     lock_all(s, NULL);
     for (size_t k = 0; k < s->norder; k++) {

@@ -33,17 +33,17 @@ struct rill_ctx {
     struct rill_ctx *next, *prev; /* siblings; parent's lock */
     struct rilli_io_op *ops;     /* bound ops in flight; lock */
     struct rilli_timer timer;    /* the deadline */
-    int timed;                   /* timer queued; deadlines.lock */
-    int listed;                  /* on deadlines.list; deadlines.lock */
-    struct rill_ctx *dnext, *dprev; /* deadlines.list; deadlines.lock */
+    int timed;                   /* timer added and not yet deleted; deadlines.lock */
+    struct rill_ctx *dnext;      /* deadlines.list; deadlines.lock */
+    struct rill_ctx **dpprev;    /* the link that points at us, NULL: not listed; same lock */
 };
 
 /*
  * Contexts with a deadline still to come. A timer lives on a P, and Ps exist only while a
  * runtime runs; a context may be made before rill_run, or outlive one run and be used in the
  * next. So every such context is listed here: rill_run arms the timers of the listed ones as
- * it starts (rilli_ctx_run_start) and takes them off its heaps before it frees them
- * (rilli_ctx_run_end), and a context made while a run is up is armed at once. Lock order: a
+ * it starts (rilli_ctx_run_start), its heaps' teardown leaves them stopped, and a context
+ * made while a run is up is armed at once. Lock order: a
  * ctx's lock, then this one, then a timer heap's.
  */
 static void ctx_cancel(struct rill_ctx *c, int err);
@@ -66,11 +66,10 @@ static void deadline_arm(struct rill_ctx *c)
 static void deadline_list(struct rill_ctx *c)
 {
     rilli_lock_acquire(&deadlines.lock);
-    c->listed = 1;
-    c->dprev = NULL;
     c->dnext = deadlines.list;
-    if (deadlines.list)
-        deadlines.list->dprev = c;
+    if (c->dnext)
+        c->dnext->dpprev = &c->dnext;
+    c->dpprev = &deadlines.list;
     deadlines.list = c;
     if (deadlines.armed)
         deadline_arm(c);
@@ -84,14 +83,11 @@ static void deadline_list(struct rill_ctx *c)
 static int deadline_unlist(struct rill_ctx *c, int take)
 {
     rilli_lock_acquire(&deadlines.lock);
-    if (c->listed) {
-        if (c->dprev)
-            c->dprev->dnext = c->dnext;
-        else
-            deadlines.list = c->dnext;
+    if (c->dpprev) {
+        *c->dpprev = c->dnext;
         if (c->dnext)
-            c->dnext->dprev = c->dprev;
-        c->listed = 0;
+            c->dnext->dpprev = c->dpprev;
+        c->dpprev = NULL;
     }
     int timed = take && c->timed;
     if (take)
@@ -112,13 +108,10 @@ void rilli_ctx_run_start(void)
 
 void rilli_ctx_run_end(void)
 {
+    /* Nothing is armed from here on. The timers still queued are left stopped by the heaps'
+     * teardown (rilli_timer_heap_fini), and a later rilli_timer_del of one returns at once. */
     rilli_lock_acquire(&deadlines.lock);
     deadlines.armed = 0;
-    for (struct rill_ctx *c = deadlines.list; c; c = c->dnext) {
-        if (c->timed)
-            rilli_timer_del(&c->timer); /* the workers are gone: nothing fires it now */
-        c->timed = 0;
-    }
     rilli_lock_release(&deadlines.lock);
 }
 

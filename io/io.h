@@ -238,7 +238,7 @@ void rilli_blocking_drain(void);
 int rilli_ctx_link(struct rilli_io_op *op, int64_t *deadline);
 void rilli_ctx_unlink(struct rilli_io_op *op);
 /* rill_run: arm the deadlines of contexts made outside a run (before its workers start), and
- * take them off the timer heaps again (after its workers stopped, before the Ps go). */
+ * arm no more (after its workers stopped, before the Ps and their heaps go). */
 void rilli_ctx_run_start(void);
 void rilli_ctx_run_end(void);
 

@@ -7,7 +7,7 @@
  * thief never blocks the owner. A thief takes half of the victim's queue (at least one G),
  * which amortises the cost of finding work over many Gs, as Go's runqsteal does. The owner's
  * per-switch operations (put, push, get, empty) are inline in sched.h; which victims a thief
- * may take from is decided in sched.c (victim_shares).
+ * may take from is decided in sched.c (steal_round).
  *
  * The global queue takes Gs from threads without a P (rill_go from a foreign thread, wakes
  * by a foreign thread) and the overflow of a full local queue. It is a FIFO under a spinlock,

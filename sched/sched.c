@@ -441,18 +441,16 @@ static struct rilli_g *steal_round(struct rilli_p *p, int64_t now)
             continue;
         if (rilli_timer_when0(&v->timers) <= now)
             rilli_timer_run(v, now);
+        int yielding;
+        int64_t stuck = victim_stuck(p, v, now, &yielding);
         struct rilli_g *g;
         if (rilli_runq_empty(v)) {
-            int yielding;
             /* relaxed: a hint; runnext_steal() decides */
-            if (runnext_stealable && rill_load_relaxed(&v->runnext) &&
-                victim_stuck(p, v, now, &yielding) >= RUNNEXT_STUCK_NS &&
-                (g = runnext_steal(v)))
+            if (runnext_stealable && stuck >= RUNNEXT_STUCK_NS &&
+                rill_load_relaxed(&v->runnext) && (g = runnext_steal(v)))
                 return g;
             continue;
         }
-        int yielding;
-        int64_t stuck = victim_stuck(p, v, now, &yielding);
         if ((g = rilli_runq_steal(p, v, yielding ? 1 : STEAL_BACKLOG, RUNQ_SIZE)) ||
             (stuck >= STUCK_NS && (g = rilli_runq_steal(p, v, 1, 1))))
             return g;
